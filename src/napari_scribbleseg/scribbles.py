@@ -1,0 +1,227 @@
+"""Multi-class scribbles: the user's strokes as an int map, per-class positives and negatives, a stroke log.
+
+Convention (scikit-image's seeds): 0 = unlabeled, k >= 1 = class k. A binary task is class 1 = object,
+class 2 = background. For class k the positive map is the strokes of k and the negative map is the union
+of the strokes of every other class, so one class's strokes are every other class's negatives.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from napari_scribbleseg.errors import InputError
+
+MAX_CLASSES = 255
+
+
+def as_label_map(scribbles: "Scribbles | np.ndarray", shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Return the (H, W) int32 scribble map of ``scribbles`` (a :class:`Scribbles` or an int array).
+
+    Raises :class:`InputError` for float, negative, wrongly shaped or > 255-class maps.
+    """
+    labels = scribbles.labels if isinstance(scribbles, Scribbles) else np.asarray(scribbles)
+    if labels.ndim != 2:
+        raise InputError(
+            f"scribbles are {labels.ndim}-D with shape {labels.shape}; pass one 2-D (H, W) slice of the "
+            "scribble layer (for a volume, take the slice being segmented)"
+        )
+    if shape is not None and labels.shape != tuple(shape[:2]):
+        raise InputError(
+            f"scribbles have shape {labels.shape} but the image is {tuple(shape[:2])}; "
+            "make the scribble layer the same size as the image"
+        )
+    if labels.dtype == bool:
+        return labels.astype(np.int32)
+    if not np.issubdtype(labels.dtype, np.integer):
+        if np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)
+        else:
+            raise InputError(
+                f"scribbles have dtype {labels.dtype}; use an integer label map (0 = none, k >= 1 = class k)"
+            )
+    if labels.size and labels.min() < 0:
+        raise InputError("scribbles contain negative values; use 0 for unlabeled and k >= 1 for class k")
+    if labels.size and labels.max() > MAX_CLASSES:
+        raise InputError(
+            f"scribbles use class {int(labels.max())} but at most {MAX_CLASSES} classes are supported; "
+            "renumber the classes 1..K"
+        )
+    return labels.astype(np.int32, copy=False)
+
+
+def class_maps(labels: np.ndarray, classes: list[int] | None = None) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Per-class positive and negative maps of an (H, W) scribble map.
+
+    Returns
+    -------
+    classes : list of int
+        The classes, ascending (those present in ``labels`` unless given).
+    positive, negative : (K, H, W) bool
+        ``positive[i]`` is the strokes of ``classes[i]``; ``negative[i]`` the strokes of every other class.
+    """
+    labels = as_label_map(labels)
+    if classes is None:
+        classes = [int(c) for c in np.unique(labels) if c > 0]
+    positive = np.stack([labels == k for k in classes]) if classes else np.zeros((0, *labels.shape), bool)
+    scribbled = labels > 0
+    negative = scribbled[None] & ~positive
+    return list(classes), positive, negative
+
+
+def rasterize_path(
+    points: np.ndarray, shape: tuple[int, int], width: float = 3.0, closed: bool = False, fill: bool = False
+) -> np.ndarray:
+    """Rasterise a polyline (N, 2) of (row, col) points into a (H, W) bool mask, ``width`` pixels wide.
+
+    ``closed`` joins the last point to the first; ``fill`` fills the polygon (Shapes-layer polygons).
+    Points outside the image are clipped by the drawing, not rejected.
+    """
+    import cv2
+
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] < 2 or len(pts) == 0:
+        raise InputError(f"a path needs (N, 2) (row, col) points; got shape {pts.shape}")
+    pts = pts[:, -2:]
+    canvas = np.zeros(shape, np.uint8)
+    # cv2 takes (x, y) integer points; 4 fractional bits keep sub-pixel positions
+    xy = np.round(pts[:, ::-1] * 16).astype(np.int32).reshape(-1, 1, 2)
+    if fill and len(pts) >= 3:
+        cv2.fillPoly(canvas, [xy], 1, lineType=cv2.LINE_8, shift=4)
+    # a 1-px centre line dilated by a disk of diameter ``width``: exact widths, unlike thick cv2 lines
+    cv2.polylines(canvas, [xy], closed, 1, thickness=1, lineType=cv2.LINE_8, shift=4)
+    size = max(1, int(round(width)))
+    if size > 1:
+        canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return canvas.astype(bool)
+
+
+@dataclass
+class Stroke:
+    """One stroke: ``label`` painted over ``pixels`` (flat indices) of slice ``slice_key`` at ``time``.
+
+    ``values`` are the labels it wrote (all ``label`` for a painted stroke; a recorded layer edit may
+    write several) and ``previous`` the values it overwrote, so undo and redo restore them exactly.
+    """
+
+    label: int
+    pixels: np.ndarray
+    values: np.ndarray
+    previous: np.ndarray
+    slice_key: tuple = ()
+    time: float = field(default_factory=time.time)
+    geometry: np.ndarray | None = None
+
+
+class Scribbles:
+    """A multi-class scribble map of one 2-D image or slice, with a stroke log and undo/redo.
+
+    Parameters
+    ----------
+    shape_or_labels : (H, W) tuple or (H, W) int array
+        An empty map of that shape, or an existing label map (copied).
+    slice_key : tuple
+        Which slice of a volume these scribbles belong to, e.g. ``(axis, index)``; ``()`` for 2-D.
+
+    Examples
+    --------
+    >>> s = Scribbles((64, 64))
+    >>> _ = s.add_stroke(1, rasterize_path([[10, 10], [10, 50]], (64, 64)))
+    >>> s.classes
+    [1]
+    """
+
+    def __init__(self, shape_or_labels: tuple[int, int] | np.ndarray, slice_key: tuple = ()):
+        if isinstance(shape_or_labels, tuple):
+            self.labels = np.zeros(shape_or_labels, np.int32)
+        else:
+            self.labels = as_label_map(shape_or_labels).copy()
+        self.slice_key = tuple(slice_key)
+        self.log: list[Stroke] = []
+        self._redo: list[Stroke] = []
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.labels.shape  # type: ignore[return-value]
+
+    @property
+    def classes(self) -> list[int]:
+        """Classes with at least one scribbled pixel, ascending."""
+        return [int(c) for c in np.unique(self.labels) if c > 0]
+
+    def positive(self, k: int) -> np.ndarray:
+        """(H, W) bool: the strokes of class ``k``."""
+        return self.labels == k
+
+    def negative(self, k: int) -> np.ndarray:
+        """(H, W) bool: the strokes of every class other than ``k``."""
+        return (self.labels > 0) & (self.labels != k)
+
+    def is_empty(self) -> bool:
+        return not np.any(self.labels)
+
+    def add_stroke(self, label: int, mask: np.ndarray, geometry: np.ndarray | None = None) -> Stroke:
+        """Paint ``label`` over the True pixels of ``mask`` (H, W) bool; label 0 erases. Returns the stroke."""
+        mask = np.asarray(mask, bool)
+        if mask.shape != self.labels.shape:
+            raise InputError(f"stroke mask has shape {mask.shape}; the scribbles are {self.labels.shape}")
+        if not 0 <= int(label) <= MAX_CLASSES:
+            raise InputError(f"class {label} is out of range; use 1..{MAX_CLASSES} (0 erases)")
+        pixels = np.flatnonzero(mask)
+        flat = self.labels.reshape(-1)
+        stroke = Stroke(
+            int(label), pixels, np.full(pixels.size, label, np.int32), flat[pixels].copy(), self.slice_key,
+            geometry=geometry,
+        )
+        flat[pixels] = label
+        self.log.append(stroke)
+        self._redo.clear()
+        return stroke
+
+    def add_path(self, label: int, points: np.ndarray, width: float = 3.0, closed: bool = False, fill: bool = False) -> Stroke:
+        """Rasterise a (N, 2) (row, col) path ``width`` pixels wide and paint it as one stroke."""
+        mask = rasterize_path(points, self.shape, width=width, closed=closed, fill=fill)
+        return self.add_stroke(label, mask, geometry=np.asarray(points, float))
+
+    def record_change(self, before: np.ndarray, after: np.ndarray) -> Stroke | None:
+        """Log the difference between two label maps as a stroke (how a painted layer reports edits).
+
+        Returns None when nothing changed. The most frequent new value is the stroke's label.
+        """
+        changed = np.flatnonzero(before.reshape(-1) != after.reshape(-1))
+        if changed.size == 0:
+            return None
+        values = after.reshape(-1)[changed]
+        label = int(np.bincount(values.astype(np.int64)).argmax())
+        stroke = Stroke(label, changed, values.astype(np.int32), before.reshape(-1)[changed].copy(), self.slice_key)
+        self.labels.reshape(-1)[changed] = values
+        self.log.append(stroke)
+        self._redo.clear()
+        return stroke
+
+    def undo(self) -> Stroke | None:
+        """Take back the last stroke, restoring what it overwrote. Returns it, or None if nothing to undo."""
+        if not self.log:
+            return None
+        stroke = self.log.pop()
+        self.labels.reshape(-1)[stroke.pixels] = stroke.previous
+        self._redo.append(stroke)
+        return stroke
+
+    def redo(self) -> Stroke | None:
+        """Paint again the last undone stroke. Returns it, or None if nothing to redo."""
+        if not self._redo:
+            return None
+        stroke = self._redo.pop()
+        flat = self.labels.reshape(-1)
+        stroke.previous = flat[stroke.pixels].copy()
+        flat[stroke.pixels] = stroke.values
+        self.log.append(stroke)
+        return stroke
+
+    def clear(self) -> None:
+        """Erase every stroke (undoable as one stroke)."""
+        if np.any(self.labels):
+            self.add_stroke(0, self.labels > 0)
