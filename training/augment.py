@@ -1,0 +1,97 @@
+"""Geometric augmentation to the square training input: random scale and flip, whole-image or zoomed views.
+
+Two views mirror how the Session shows images to the model: the whole image resized to the input
+(first interaction) and a crop around the object expanded about 1.4x (zoom-in from the second
+interaction on, 000).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from training.sources.base import Sample
+
+
+@dataclass
+class View:
+    """A square training input.
+
+    image : (S, S, 3) uint8; regions : (S, S) int32 (0 = none, r = region r of the sample);
+    valid : (S, S) bool, False on padding and ignored pixels.
+    """
+
+    image: np.ndarray
+    regions: np.ndarray
+    valid: np.ndarray
+
+
+def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:
+    import cv2
+
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    if array.dtype == bool:
+        return cv2.resize(array.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    if nearest and array.dtype not in (np.uint8, np.uint16, np.int16, np.float32):
+        return cv2.resize(array.astype(np.int32).astype(np.float32), size, interpolation=interp).astype(array.dtype)
+    return cv2.resize(array, size, interpolation=interp)
+
+
+def _place(crop: View, size: int) -> View:
+    """Pad a view smaller than (size, size) at the bottom/right (padding is not valid)."""
+    h, w = crop.regions.shape
+    if (h, w) == (size, size):
+        return crop
+    image = np.zeros((size, size, 3), np.uint8)
+    regions = np.zeros((size, size), np.int32)
+    valid = np.zeros((size, size), bool)
+    image[:h, :w], regions[:h, :w], valid[:h, :w] = crop.image, crop.regions, crop.valid
+    return View(image, regions, valid)
+
+
+def whole_view(sample: Sample, size: int, rng: np.random.Generator, scale: tuple[float, float]) -> View:
+    """The image resized so its longer side is ``size * s`` (s uniform in ``scale``), then cropped/padded."""
+    h, w = sample.regions.shape
+    s = rng.uniform(*scale) * size / max(h, w)
+    new = (max(1, int(round(w * s))), max(1, int(round(h * s))))
+    image = _resize(sample.image, new, nearest=False)
+    regions = _resize(sample.regions, new, nearest=True)
+    valid = ~_resize(sample.ignore, new, nearest=True) if sample.ignore is not None else np.ones(regions.shape, bool)
+    y0 = int(rng.integers(0, max(1, regions.shape[0] - size + 1)))
+    x0 = int(rng.integers(0, max(1, regions.shape[1] - size + 1)))
+    crop = View(image[y0 : y0 + size, x0 : x0 + size], regions[y0 : y0 + size, x0 : x0 + size], valid[y0 : y0 + size, x0 : x0 + size])
+    return _place(crop, size)
+
+
+def zoom_view(
+    sample: Sample, region: int, size: int, rng: np.random.Generator, expand: tuple[float, float] = (1.2, 2.0)
+) -> View:
+    """A square crop around ``region``'s box, expanded by a random factor, jittered, resized to ``size``."""
+    ys, xs = np.nonzero(sample.regions == region)
+    h, w = sample.regions.shape
+    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    side = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) * rng.uniform(*expand)
+    side = max(side, 16.0)
+    cy += rng.uniform(-0.1, 0.1) * side
+    cx += rng.uniform(-0.1, 0.1) * side
+    y0, x0 = int(round(cy - side / 2)), int(round(cx - side / 2))
+    y1, x1 = y0 + int(round(side)), x0 + int(round(side))
+    # crop with zero padding where the box leaves the image
+    pad = max(0, -y0, -x0, y1 - h, x1 - w)
+    image = np.pad(sample.image, ((pad, pad), (pad, pad), (0, 0)))
+    regions = np.pad(sample.regions, pad)
+    inside = np.pad(np.ones((h, w), bool) if sample.ignore is None else ~sample.ignore, pad)
+    sl = (slice(y0 + pad, y1 + pad), slice(x0 + pad, x1 + pad))
+    return View(
+        _resize(image[sl], (size, size), nearest=False),
+        _resize(regions[sl], (size, size), nearest=True),
+        _resize(inside[sl], (size, size), nearest=True),
+    )
+
+
+def flip(view: View, rng: np.random.Generator) -> View:
+    """Mirror left-right with probability 1/2."""
+    if rng.random() < 0.5:
+        return View(view.image[:, ::-1].copy(), view.regions[:, ::-1].copy(), view.valid[:, ::-1].copy())
+    return view

@@ -1,0 +1,142 @@
+"""Training items: a square view of a sample, its classes, simulated strokes and a previous mask.
+
+An item is one image of the batch with K >= 2 classes: a binary item has class 1 = one region (the
+object) and class 2 = everything else (the background, which users scribble too); a multi-region item
+(002) has classes 1..m = m regions and m + 1 = the rest. The model runs one head pass per class with
+that class's strokes as positives and every other class's strokes as negatives, as at inference.
+
+Strokes come from :mod:`napari_scribbleseg.simulate` (the project's one simulator). The previous mask
+is void (first interaction), perturbed ground truth, or the model's own prediction after ``passes``
+no-grad iterations that :mod:`training.iterate` runs in the training process (000's mix of
+predictions and perturbations at 1 : 0.4; 001's second pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from training.augment import View, flip, whole_view, zoom_view
+from training.sources.base import Sample
+
+
+@dataclass
+class TrainItem:
+    """One prepared image.
+
+    Attributes
+    ----------
+    image : (S, S, 3) uint8
+    gt : (S, S) int32
+        0 = not counted (padding, ignore band), k = class k, 1..K.
+    scribbles : (S, S) int32
+        Every stroke so far (0 none, k class k).
+    current : (S, S) bool
+        The strokes of the latest interaction (004: encoded apart from the history).
+    prev : (S, S) int32 or None
+        The previous label map (None: void, the first interaction).
+    passes : int
+        No-grad model passes still to run before the trained pass (each adds strokes on its errors).
+    name : str
+    """
+
+    image: np.ndarray
+    gt: np.ndarray
+    scribbles: np.ndarray
+    current: np.ndarray
+    prev: np.ndarray | None
+    passes: int
+    name: str
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.gt.max())
+
+
+def region_sizes(regions: np.ndarray, valid: np.ndarray) -> dict[int, int]:
+    """Pixel count of each region r >= 1 inside ``valid``."""
+    counts = np.bincount(regions[valid].ravel(), minlength=int(regions.max()) + 1)
+    return {r: int(c) for r, c in enumerate(counts) if r > 0 and c > 0}
+
+
+def class_map(view: View, chosen: list[int]) -> np.ndarray:
+    """gt of a view: the chosen regions as classes 1..m, the rest of the valid pixels as class m + 1."""
+    gt = np.zeros(view.regions.shape, np.int32)
+    gt[view.valid] = len(chosen) + 1
+    for k, r in enumerate(chosen, start=1):
+        gt[(view.regions == r) & view.valid] = k
+    return gt
+
+
+def make_view(sample: Sample, size: int, rng: np.random.Generator, cfg: dict[str, Any]) -> tuple[View, list[int]] | None:
+    """An augmented view and the regions chosen as classes, or None when no region is big enough."""
+    aug = cfg["augment"]
+    min_px = int(aug.get("min_region_px", 64))
+    multi = rng.random() < cfg["multi_region"]["probability"]
+    candidates = [r for r in np.unique(sample.regions) if r > 0]
+    if not candidates:
+        return None
+    if not multi and rng.random() < aug.get("zoom", 0.5):
+        target = int(rng.choice(candidates))
+        view = zoom_view(sample, target, size, rng, tuple(aug.get("zoom_expand", (1.2, 2.0))))
+    else:
+        view = whole_view(sample, size, rng, tuple(aug["scale"]))
+        target = None
+    if aug.get("flip", True):
+        view = flip(view, rng)
+    sizes = region_sizes(view.regions, view.valid)
+    # the rest (class m + 1) must be scribble-able too
+    usable = [r for r, n in sizes.items() if n >= min_px and view.valid.sum() - n >= min_px]
+    if not usable:
+        return None
+    if multi and len(usable) >= 2:
+        m = int(rng.integers(2, min(len(usable), int(cfg["multi_region"]["max_regions"])) + 1))
+        chosen = [int(r) for r in rng.choice(usable, size=m, replace=False)]
+    elif target is not None and target in usable:
+        chosen = [target]
+    else:
+        chosen = [int(rng.choice(usable))]
+    return view, chosen
+
+
+def simulate_strokes(gt: np.ndarray, prev: np.ndarray | None, rng: np.random.Generator, recipe: dict[str, Any]) -> np.ndarray:
+    """New strokes (S, S) int32 for ``gt`` given the previous label map, from the project's simulator."""
+    from napari_scribbleseg.simulate import simulate_scribbles
+
+    return np.asarray(simulate_scribbles(gt, prev, rng, recipe), np.int32)
+
+
+def perturbed_previous(gt: np.ndarray, rng: np.random.Generator, recipe: dict[str, Any]) -> np.ndarray:
+    """A flawed previous label map made from ``gt`` (dilation, erosion, translation, local erasing)."""
+    from napari_scribbleseg.simulate import perturb_labels
+
+    return np.asarray(perturb_labels(gt, rng, **recipe), np.int32)
+
+
+def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) -> TrainItem | None:
+    """Turn a source sample into a training item (None when the sample has no usable region)."""
+    made = make_view(sample, int(cfg["input_size"]), rng, cfg)
+    if made is None:
+        return None
+    view, chosen = made
+    gt = class_map(view, chosen)
+    sim = cfg.get("scribbles", {})
+    scribbles = simulate_strokes(gt, None, rng, sim)
+    if not (scribbles > 0).any():
+        return None
+    current = scribbles > 0
+    prev: np.ndarray | None = None
+    passes = 0
+    previous = cfg["previous"]
+    if rng.random() >= previous["void"]:
+        pred_w, perturb_w = previous["pred_vs_perturb"]
+        if rng.random() < pred_w / max(pred_w + perturb_w, 1e-12) and previous["max_passes"] > 0:
+            passes = int(rng.integers(1, int(previous["max_passes"]) + 1))
+        else:
+            prev = perturbed_previous(gt, rng, previous.get("perturb", {}))
+            new = simulate_strokes(gt, prev, rng, sim)
+            scribbles = np.where(new > 0, new, scribbles)
+            current = new > 0
+    return TrainItem(view.image, gt, scribbles, current, prev, passes, sample.name)

@@ -1,0 +1,81 @@
+"""What every data source yields: an image with all its labelled regions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class Sample:
+    """One training image and its regions.
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8
+        RGB as the model sees it (medical slices already windowed / normalised and repeated to 3 channels
+        by :mod:`napari_scribbleseg.imaging`).
+    regions : (H, W) int32
+        0 = no labelled region (background or stuff), r >= 1 = region r (an instance, an organ, a class).
+    ignore : (H, W) bool or None
+        Pixels that no loss or metric counts (GrabCut-style boundary bands, VOC's void 255).
+    name : str
+        Where it came from, for logs.
+    """
+
+    image: np.ndarray
+    regions: np.ndarray
+    ignore: np.ndarray | None
+    name: str
+
+
+class Source(Protocol):
+    """A data source: ``len(source)`` items, each read with ``source.sample(index, rng)``.
+
+    ``rng`` lets volume sources pick the axis and the slice; image sources ignore it.
+    """
+
+    name: str
+
+    def __len__(self) -> int: ...
+
+    def sample(self, index: int, rng: np.random.Generator) -> Sample: ...
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB (grey images repeated, alpha dropped, 16-bit scaled)."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        from napari_scribbleseg.errors import InputError
+
+        raise InputError(f"cannot read image {path}; is it a readable PNG/JPEG/BMP/TIFF file?")
+    if image.dtype != np.uint8:
+        image = image.astype(np.float32)
+        lo, hi = float(image.min()), float(image.max())
+        image = ((image - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8)
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 4:
+        image = image[..., :3]
+    return np.ascontiguousarray(image[..., ::-1])
+
+
+def read_mask(path: str) -> np.ndarray:
+    """Read a mask file as an (H, W) integer array.
+
+    Palette PNGs (PASCAL VOC) give their palette indices, colour masks their first channel.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as handle:
+            mask = np.array(handle)
+    except OSError as exc:
+        from napari_scribbleseg.errors import InputError
+
+        raise InputError(f"cannot read mask {path} ({exc}); is it a readable PNG/BMP/TIFF file?") from exc
+    return mask if mask.ndim == 2 else mask[..., 0]
