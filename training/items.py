@@ -34,7 +34,8 @@ class TrainItem:
     scribbles : (S, S) int32
         Every stroke so far (0 none, k class k).
     current : (S, S) bool
-        The strokes of the latest interaction (004: encoded apart from the history).
+        The strokes of the latest interaction (004: encoded apart from the history). Only classes
+        with strokes get a head pass, as at inference.
     prev : (S, S) int32 or None
         The previous label map (None: void, the first interaction).
     passes : int
@@ -53,6 +54,11 @@ class TrainItem:
     @property
     def n_classes(self) -> int:
         return int(self.gt.max())
+
+    @property
+    def scribbled_classes(self) -> list[int]:
+        """The classes with strokes, ascending: one head pass each."""
+        return [int(k) for k in np.unique(self.scribbles) if k > 0]
 
 
 def region_sizes(regions: np.ndarray, valid: np.ndarray) -> dict[int, int]:
@@ -101,18 +107,38 @@ def make_view(sample: Sample, size: int, rng: np.random.Generator, cfg: dict[str
     return view, chosen
 
 
+def pick_simulator(shares: dict[str, float] | str, rng: np.random.Generator) -> str:
+    """A training simulator name drawn by its share (``{"scribbleseg": 0.8, "skeleton_mst": 0.2}``)."""
+    if isinstance(shares, str):
+        return shares
+    names = list(shares)
+    weights = np.asarray([float(shares[n]) for n in names])
+    return names[int(rng.choice(len(names), p=weights / weights.sum()))]
+
+
 def simulate_strokes(gt: np.ndarray, prev: np.ndarray | None, rng: np.random.Generator, recipe: dict[str, Any]) -> np.ndarray:
-    """New strokes (S, S) int32 for ``gt`` given the previous label map, from the project's simulator."""
+    """New strokes (S, S) int32 for every class of ``gt``: inside each class without ``prev``, on each
+    class's missed pixels with it. The simulator is drawn from ``recipe["first"]`` or
+    ``recipe["corrections"]`` (names of :data:`napari_scribbleseg.simulate.TRAINING_SIMULATORS`)."""
     from napari_scribbleseg.simulate import simulate_scribbles
 
-    return np.asarray(simulate_scribbles(gt, prev, rng, recipe), np.int32)
+    shares = recipe.get("first", "scribbleseg") if prev is None else recipe.get("corrections", "scribbleseg")
+    name = pick_simulator(shares, rng)
+    strokes = np.asarray(simulate_scribbles(gt, prev, rng, name, min_error=int(recipe.get("min_error", 10))), np.int32)
+    if prev is None and int(gt.max()) == 2 and rng.random() < float(recipe.get("object_only", 0.0)):
+        # a user's first interaction is often one stroke on the object and none on the background
+        # (the evaluation protocol starts that way): the background class then has no head pass
+        strokes[strokes == 2] = 0
+    return strokes
 
 
-def perturbed_previous(gt: np.ndarray, rng: np.random.Generator, recipe: dict[str, Any]) -> np.ndarray:
+def perturbed_previous(gt: np.ndarray, rng: np.random.Generator, options: dict[str, Any]) -> np.ndarray:
     """A flawed previous label map made from ``gt`` (dilation, erosion, translation, local erasing)."""
-    from napari_scribbleseg.simulate import perturb_labels
+    from napari_scribbleseg.simulate import perturb_label_map
 
-    return np.asarray(perturb_labels(gt, rng, **recipe), np.int32)
+    if "ops" in options:
+        options = {**options, "ops": tuple(options["ops"])}
+    return np.asarray(perturb_label_map(gt, rng, **options), np.int32)
 
 
 def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) -> TrainItem | None:

@@ -109,55 +109,58 @@ def scribbleseg_loss(
     return {"total": total, **{k: v.detach() for k, v in terms.items()}}
 
 
-def inverse_box_weights(regions: torch.Tensor, n_regions: int) -> torch.Tensor:
+def inverse_box_weights(regions: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """002's pixel weights: 1 / area of the smallest region box that contains the pixel.
 
     Parameters
     ----------
     regions : (H, W) long
-        Region index per pixel, 0..n_regions-1; -1 = ignored.
+        Region index per pixel (any integers; each value is one region).
+    valid : (H, W) bool
+        Pixels that count.
 
     Returns
     -------
     (H, W) float
-        Weights normalised to mean 1 over the valid pixels (0 on ignored ones), so that every
-        region contributes about equally whatever its size.
+        Weights normalised to mean 1 over the valid pixels (0 elsewhere), so that every region
+        contributes about equally whatever its size.
     """
     h, w = regions.shape
     best = torch.full((h, w), float(h * w), device=regions.device)
-    for r in range(n_regions):
-        ys, xs = torch.nonzero(regions == r, as_tuple=True)
-        if len(ys) == 0:
-            continue
+    for r in torch.unique(regions[valid]).tolist():
+        ys, xs = torch.nonzero((regions == r) & valid, as_tuple=True)
         y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
         area = float((y1 - y0) * (x1 - x0))
-        box = best[y0:y1, x0:x1]
-        best[y0:y1, x0:x1] = torch.minimum(box, torch.full_like(box, area))
-    weights = (1.0 / best) * (regions >= 0)
-    return weights / weights[regions >= 0].mean().clamp_min(1e-12)
+        best[y0:y1, x0:x1] = best[y0:y1, x0:x1].clamp_max(area)
+    weights = (1.0 / best) * valid
+    return weights / weights[valid].mean().clamp_min(1e-12)
 
 
-def competition_loss(region_logits: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
+def competition_loss(region_logits: torch.Tensor, regions: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """002's pixel-wise loss: regions compete per pixel through a softmax, weighted by inverse box size.
 
     Parameters
     ----------
     region_logits : (N, H, W)
-        One object logit per region of one image (its class-k head output). A fixed background
+        One object logit per region of one image (its class head's output). A fixed background
         logit 0 joins the softmax, as at inference, so a region wins a pixel by beating both the
         other regions and "nothing".
     regions : (H, W) long
-        Ground-truth region index 0..N-1 per pixel; -1 = ignored.
+        Ground-truth region index 0..N-1 per pixel, or -1 for pixels that belong to no region with a
+        head pass (they should go to the background logit).
+    valid : (H, W) bool
+        Pixels that count.
 
     Returns
     -------
     torch.Tensor
         Scalar weighted cross-entropy over the valid pixels.
     """
-    n = region_logits.shape[0]
+    if not bool(valid.any()):
+        return region_logits.sum() * 0.0
     background = torch.zeros_like(region_logits[:1])
     logits = torch.cat([background, region_logits.float()], dim=0)[None]  # (1, N + 1, H, W)
-    target = (regions + 1).clamp_min(0)[None]  # background column is index 0, never a target
+    target = (regions + 1).clamp_min(0)[None]
     ce = F.cross_entropy(logits, target, reduction="none")[0]
-    weights = inverse_box_weights(regions, n)
-    return (ce * weights).sum() / (regions >= 0).sum().clamp_min(1)
+    weights = inverse_box_weights(regions, valid)
+    return (ce * weights).sum() / valid.sum()

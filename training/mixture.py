@@ -76,5 +76,11 @@ class ItemStream(IterableDataset):
     def __iter__(self) -> Iterator[TrainItem]:
         info = get_worker_info()
         worker = info.id if info is not None else 0
+        if info is not None and self.cfg.get("threads"):
+            import cv2
+            import torch
+
+            cv2.setNumThreads(int(self.cfg["threads"]))
+            torch.set_num_threads(int(self.cfg["threads"]))
         rng = np.random.default_rng([self.seed, self.rank, worker])
         return item_stream(build_mixture(self.cfg["sources"]), self.cfg, rng)

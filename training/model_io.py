@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, guidance_maps, load_checkpoint
-from napari_scribbleseg.model.guidance import n_stroke_channels, slic_superpixels
+from napari_scribbleseg.model.guidance import slic_superpixels, stroke_channel_mask
 from training.items import TrainItem
 
 
@@ -56,11 +56,16 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
     return load_checkpoint(path, map_location=map_location).train()
 
 
-def crop_guidance(crop: CropTransform, guidance: torch.Tensor, size: int, n_strokes: int) -> torch.Tensor:
-    """Image-space guidance (B, G, E, E) -> crop space (B, G, S, S): strokes max-pooled, the rest bilinear."""
-    strokes = crop.to_crop(guidance[:, :n_strokes], size, mode="max")
-    dense = crop.to_crop(guidance[:, n_strokes:], size)
-    return torch.cat([(strokes > 0).to(guidance.dtype), dense], 1)
+def crop_guidance(crop: CropTransform, guidance: torch.Tensor, size: int, kind: str) -> torch.Tensor:
+    """Image-space guidance (B, G, E, E) -> crop space (B, G, S, S): stroke channels max-pooled (thin
+    strokes survive shrinking), dense ones bilinear, in the layout's order."""
+    is_stroke = torch.tensor(stroke_channel_mask(kind), device=guidance.device)
+    strokes = crop.to_crop(guidance[:, is_stroke], size, mode="max")
+    dense = crop.to_crop(guidance[:, ~is_stroke], size)
+    out = torch.empty((len(crop), guidance.shape[1], size, size), dtype=guidance.dtype, device=guidance.device)
+    out[:, is_stroke] = (strokes > 0).to(guidance.dtype)
+    out[:, ~is_stroke] = dense
+    return out
 
 
 def zoom_boxes(model: torch.nn.Module, items: list[TrainItem]) -> CropTransform:
@@ -68,7 +73,7 @@ def zoom_boxes(model: torch.nn.Module, items: list[TrainItem]) -> CropTransform:
     every stroke, expanded by the model's ``zoom_expand`` (what the Session does from the second stroke)."""
     masks = []
     for item in items:
-        for k in range(1, item.n_classes + 1):
+        for k in item.scribbled_classes:
             if item.prev is None:
                 masks.append(np.zeros(item.gt.shape, bool))
             else:
@@ -84,8 +89,8 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
     size = cfg.head_size
     images, rows, classes, guides, targets, valids = [], [], [], [], [], []
     for i, item in enumerate(items):
-        k = item.n_classes
-        ks = np.arange(1, k + 1)
+        ks = np.asarray(item.scribbled_classes)
+        k = len(ks)
         positive = item.scribbles[None] == ks[:, None, None]
         negative = (item.scribbles[None] > 0) & ~positive
         prev = None if item.prev is None else (item.prev[None] == ks[:, None, None]).astype(np.float32)
@@ -106,7 +111,7 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
         gt=torch.from_numpy(np.stack([item.gt for item in items]).astype(np.int64)).to(device),
         rows=torch.tensor(rows, device=device),
         classes=torch.tensor(classes, device=device),
-        guidance=crop_guidance(crop, guidance, size, n_stroke_channels(cfg.guidance)),
+        guidance=crop_guidance(crop, guidance, size, cfg.guidance),
         crop=crop,
         target=(crop.to_crop(target, size) > 0.5).float(),
         valid=(crop.to_crop(valid, size) > 0.5).float(),
@@ -131,7 +136,8 @@ def predicted_labels(outputs: dict[str, torch.Tensor], batch: HeadBatch, items: 
     for i, item in enumerate(items):
         mine = logits[batch.rows == i, 0]
         stacked = torch.cat([torch.zeros_like(mine[:1]), mine], 0)
-        label = stacked.argmax(0).cpu().numpy().astype(np.int32)
+        winner = stacked.argmax(0).cpu().numpy()
+        label = np.concatenate([[0], item.scribbled_classes]).astype(np.int32)[winner]
         label = np.where(item.scribbles > 0, item.scribbles, label)
         labels.append(label)
     return labels

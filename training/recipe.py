@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint_every_steps": 200,
     "checkpoint_every_s": 300.0,
     "num_workers": 0,
+    # torch/OpenCV threads per process; None keeps torch's default (all cores)
+    "threads": None,
     "amp": True,
 }
 
@@ -100,6 +103,9 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     recipe = deep_merge(base, raw)
     if overrides:
         recipe = deep_merge(recipe, overrides)
+    if recipe.get("epochs") and not (overrides and "steps" in overrides):
+        # the papers count epochs of N images; the loop counts optimiser steps
+        recipe["steps"] = math.ceil(recipe["epochs"] * recipe.get("images_per_epoch", 3000) / recipe["batch_size"])
     return recipe
 
 
@@ -111,6 +117,11 @@ def parse_override(text: str) -> dict[str, Any]:
         raise InputError(f"override {text!r} needs the form key.sub=value, e.g. optimizer.lr=1e-3")
     key, value = text.split("=", 1)
     parsed: Any = yaml.safe_load(value)
+    if isinstance(parsed, str):
+        try:  # YAML 1.1 reads "2e-3" (no dot) as a string
+            parsed = float(parsed)
+        except ValueError:
+            pass
     for part in reversed(key.strip().split(".")):
         parsed = {part: parsed}
     return parsed

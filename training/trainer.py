@@ -75,14 +75,17 @@ def make_optimizer(model: torch.nn.Module, cfg: dict[str, Any]) -> torch.optim.O
     return torch.optim.Adam(groups, betas=tuple(opt["betas"]), weight_decay=opt.get("weight_decay", 0.0))
 
 
-def lr_factor(step: int, cfg: dict[str, Any]) -> float:
-    """Linear warm-up, then x ``gamma`` at each milestone (fractions of the recipe's ``steps``)."""
+def lr_factor(step: int, progress: float, cfg: dict[str, Any]) -> float:
+    """Linear warm-up over ``warmup_steps``, then x ``gamma`` at each milestone.
+
+    Milestones are fractions of the run: ``progress`` is the larger of step / steps and, for runs with
+    a time limit, elapsed / limit, so a CPU run cut by ``--minutes`` still gets its decay.
+    """
     sched = cfg["schedule"]
     warmup = int(sched.get("warmup_steps", 0))
     factor = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
-    total = int(cfg["steps"])
     for milestone in sched.get("milestones", []):
-        if step >= int(round(milestone * total)):
+        if progress >= milestone:
             factor *= sched.get("gamma", 0.1)
     return factor
 
@@ -104,8 +107,12 @@ def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict
         terms = []
         for i in range(len(batch.image)):
             mine = batch.rows == i
-            regions = gt[i] - 1  # classes 1..K -> regions 0..K-1, not counted -> -1
-            terms.append(competition_loss(refined[mine, 0], regions))
+            # each pixel's target: the row of its class, or the background logit (-1) for classes
+            # without strokes (no head pass, as at inference)
+            regions = torch.full_like(gt[i], -1)
+            for r, k in enumerate(batch.classes[mine].tolist()):
+                regions[gt[i] == k] = r
+            terms.append(competition_loss(refined[mine, 0], regions, gt[i] > 0))
         comp = torch.stack(terms).mean()
         losses["total"] = losses["total"] + weight * comp
         losses["competition"] = comp.detach()
@@ -160,6 +167,9 @@ class Trainer:
         if int(cfg["input_size"]) % 16:
             raise InputError(f"input_size {cfg['input_size']} must be a multiple of 16 (the encoder's stride)")
         torch.manual_seed(int(cfg["seed"]) + self.rank)
+        if cfg.get("threads"):
+            # on a shared CPU, one thread per process beats several by far (no waiting on descheduled peers)
+            torch.set_num_threads(int(cfg["threads"]))
 
         last = self.out / "last.pt"
         self.step = 0
@@ -175,7 +185,9 @@ class Trainer:
         self.frozen_stages = int(cfg["model"].get("freeze_encoder_stages", 0))
         freeze_encoder_stages(self.model, self.frozen_stages)
         self.optimizer = make_optimizer(self.model, cfg)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
+        self.total_steps = int(cfg["steps"])
+        self.started = time.time()
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, self.progress_fraction(s), cfg))
         if resume:
             state = torch.load(self.out / "train_state.pt", map_location="cpu", weights_only=True)
             self.optimizer.load_state_dict(state["optimizer"])
@@ -223,6 +235,13 @@ class Trainer:
             path = save_checkpoint(self.model, self.out / "final.pt", self._trained_on(), metrics, half=True)
         return path
 
+    def progress_fraction(self, step: int) -> float:
+        """How far the run is: max(step / total steps, elapsed / time limit)."""
+        fraction = step / max(1, self.total_steps)
+        if self.max_seconds:
+            fraction = max(fraction, (time.time() - self.started) / self.max_seconds)
+        return fraction
+
     def _handle_signal(self, signum: int, frame: Any) -> None:
         self._stop = True
 
@@ -241,7 +260,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        numbers = {k: float(v) for k, v in losses.items()}
+        numbers = {k: float(v.detach()) for k, v in losses.items()}
         numbers["iou"] = row_iou(outputs, batch)
         numbers["lr"] = self.optimizer.param_groups[0]["lr"]
         return numbers
@@ -250,7 +269,8 @@ class Trainer:
         """Train until ``steps`` (default the recipe's), the time limit or SIGINT/SIGTERM; checkpoint and return
         the path of the last checkpoint (rank 0)."""
         total = int(steps if steps is not None else self.cfg["steps"])
-        start = time.time()
+        self.total_steps = total
+        start = self.started = time.time()
         last_save = start
         previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)} \
             if self.rank == 0 and _main_thread() else {}
