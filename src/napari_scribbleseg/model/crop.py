@@ -95,12 +95,15 @@ class CropTransform:
         return F.affine_grid(theta, [len(self), 1, h, w], align_corners=False)
 
     # --- image -> crop ------------------------------------------------------------------------
-    def to_crop(self, x: torch.Tensor, size: int | tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    def to_crop(
+        self, x: torch.Tensor, size: int | tuple[int, int], mode: str = "bilinear", dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
         """Resample image-space ``x`` (N, C, h, w) (N = 1 or B, any resolution) to (B, C, size, size).
 
         ``mode="max"`` keeps thin strokes when shrinking: the map is max-pooled by the shrink factor
         before bilinear sampling, so a 3-px stroke on a 1024-px image still shows in a 256-px crop.
-        Outside the image the crop reads 0.
+        Outside the image the crop reads 0. ``dtype``: convert to it (after any pooling, so pooling
+        runs on the cheaper input type, e.g. uint8 stroke maps).
         """
         out = (size, size) if isinstance(size, int) else size
         if mode == "max":
@@ -111,6 +114,8 @@ class CropTransform:
             if k >= 2:
                 x = max_shrink(x, k)
             mode = "bilinear"
+        if dtype is not None:
+            x = x.to(dtype)
         grid = self.grid(out, x.device, x.dtype)
         if x.shape[0] == 1 and len(self) > 1:
             # one shared map, B crops: stack the grids along y and sample once, without expanding x

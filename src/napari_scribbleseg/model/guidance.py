@@ -55,7 +55,7 @@ def guidance_maps(
     superpixels: np.ndarray | None = None,
     extreme: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Stack the guidance channels of K classes at image resolution.
+    """Stack the guidance channels of K classes at image resolution (numpy; for training and tests).
 
     Parameters
     ----------
@@ -77,21 +77,68 @@ def guidance_maps(
     -------
     (K, G, H, W) float32 in [0, 1], channels as :func:`guidance_layout` (kind).
     """
-    positive = np.asarray(positive, bool)
-    negative = np.asarray(negative, bool)
+    import torch
+
+    to = lambda a: None if a is None else torch.as_tensor(np.asarray(a))  # noqa: E731
+    strokes, dense = guidance_groups(
+        to(np.asarray(positive, bool)), to(np.asarray(negative, bool)), to(current), to(prev), kind, superpixels, to(extreme)
+    )
+    return merge_groups(strokes.float(), dense, kind).numpy()
+
+
+def guidance_groups(positive, negative, current=None, prev=None, kind="binary", superpixels=None, extreme=None):
+    """The guidance channels of K classes as two torch groups, before cropping.
+
+    Same arguments as :func:`guidance_maps`, as torch tensors (``superpixels`` numpy).
+
+    Returns
+    -------
+    strokes : (K, Gs, H, W) uint8
+        The stroke-like channels (:func:`stroke_channel_mask`), in layout order.
+    dense : (K, Gd, H, W) float32
+        The dense channels (``prev`` and superpixel maps), in layout order.
+    """
+    import torch
+
+    if kind not in GUIDANCE_KINDS:
+        raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
     k, h, w = positive.shape
-    cur = np.zeros((h, w), bool) if current is None else np.asarray(current, bool)
-    channels = [positive & cur, negative & cur, np.zeros((k, h, w), np.float32) if prev is None else prev]
-    channels += [positive & ~cur, negative & ~cur]
+    if current is None:
+        current = torch.zeros((h, w), dtype=torch.bool, device=positive.device)
+    old = ~current
+    strokes = [positive & current, negative & current, positive & old, negative & old]
     if kind == "extreme":
-        channels.append(np.zeros_like(positive) if extreme is None else np.asarray(extreme, bool))
-    elif kind == "superpixel":
+        strokes.append(torch.zeros_like(positive) if extreme is None else extreme.to(torch.bool))
+    dense = [torch.zeros((k, h, w), device=positive.device) if prev is None else prev.to(torch.float32)]
+    if kind == "superpixel":
         if superpixels is None:
             raise ValueError("guidance 'superpixel' needs the image's superpixels (slic_superpixels)")
-        channels.extend(np.moveaxis(superpixel_guidance(superpixels, positive, negative), 1, 0))
-    elif kind not in GUIDANCE_KINDS:
-        raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
-    return np.stack([np.asarray(c, np.float32) for c in channels], axis=1)
+        sp = superpixel_guidance(superpixels, positive.cpu().numpy(), negative.cpu().numpy())
+        dense.extend(torch.from_numpy(sp).to(positive.device).unbind(1))
+    return torch.stack(strokes, 1).to(torch.uint8), torch.stack(dense, 1)
+
+
+def merge_groups(strokes, dense, kind: str):
+    """Interleave the two groups of :func:`guidance_groups` (any resolution, same dtype) in layout order."""
+    import torch
+
+    mask = stroke_channel_mask(kind)
+    order, si, di = [], 0, 0
+    for is_stroke in mask:
+        order.append(strokes[:, si : si + 1] if is_stroke else dense[:, di : di + 1])
+        si, di = si + is_stroke, di + (not is_stroke)
+    return torch.cat(order, 1)
+
+
+def crop_guidance(strokes, dense, crop, size: int, kind: str):
+    """Crop both groups of :func:`guidance_groups` with ``crop`` (a CropTransform) to (K, G, size, size) float.
+
+    Strokes are max-pooled by the shrink factor before sampling (thin strokes survive), dense maps
+    are sampled bilinearly.
+    """
+    s = crop.to_crop(strokes, size, mode="max", dtype=dense.dtype)
+    d = crop.to_crop(dense, size)
+    return merge_groups(s, d, kind)
 
 
 def slic_superpixels(rgb: np.ndarray, n_segments: int = 1000, work_size: int = 256) -> np.ndarray:
