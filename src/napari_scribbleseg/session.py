@@ -317,7 +317,7 @@ class Session:
         import torch
 
         from napari_scribbleseg.model.crop import CropTransform
-        from napari_scribbleseg.model.guidance import crop_guidance, extreme_point_disks, guidance_groups
+        from napari_scribbleseg.model.guidance import extreme_point_disks, guidance_crops
 
         if self._key is None:
             raise NotReadyError("no image is set; call set_image(image) before predict")
@@ -325,49 +325,42 @@ class Session:
         h, w = state.shape
         labels = as_label_map(scribbles, (h, w))
         counts = np.bincount(labels.ravel(), minlength=MAX_CLASSES + 1)
-        present = set(np.flatnonzero(counts[1:]) + 1)
+        present = {int(c) for c in np.flatnonzero(counts[1:]) + 1}
         if extreme_points:
             if self.config.guidance != "extreme":
-                raise InputError(f"extreme_points need a model with guidance='extreme'; this one uses {self.config.guidance!r}")
+                raise InputError(
+                    f"extreme_points need a model with guidance='extreme'; this one uses {self.config.guidance!r}"
+                )
             present |= {int(k) for k in extreme_points}
-        classes = sorted(int(k) for k in present)
+        classes = sorted(present)
         if not classes:
             return labels, [], None
         if not self.recycle:
             state.features = self._encode(state.encoder_input)
         prev_labels = None if prev is None else _check_prev(prev, (h, w))
         current = self._current_stroke(state, labels)
+        cls = np.asarray(classes)
 
-        dev = self.device
-        lab = torch.from_numpy(labels).to(dev)
-        cls = torch.as_tensor(classes, dtype=lab.dtype, device=dev)
-        pos = lab[None] == cls[:, None, None]
-        neg = (lab > 0)[None] & ~pos
-        prev_t = None if prev_labels is None else torch.from_numpy(prev_labels).to(dev)[None] == cls[:, None, None]
-        extreme = None
+        prev_masks = None if prev_labels is None else prev_labels[None] == cls[:, None, None]
         zoom_masks = np.zeros((len(classes), h, w), bool)
-        if self.config.guidance == "extreme":
-            disks = np.zeros((len(classes), h, w), bool)
+        if extreme_points:
             for i, k in enumerate(classes):
-                if extreme_points and k in extreme_points:
-                    disks[i] = extreme_point_disks(extreme_points[k], (h, w))
-                    zoom_masks[i] = disks[i]
-            extreme = torch.from_numpy(disks).to(dev)
-        if self.zoom_in and prev_t is not None:
-            pos_np = labels[None] == np.asarray(classes)[:, None, None]
-            prev_np = prev_labels[None] == np.asarray(classes)[:, None, None]
-            has_prev = prev_np.reshape(len(classes), -1).any(1)
-            zoom_masks[has_prev] |= prev_np[has_prev] | pos_np[has_prev]
+                if k in extreme_points:
+                    zoom_masks[i] = extreme_point_disks(extreme_points[k], (h, w))
+        if self.zoom_in and prev_masks is not None:
+            has_prev = prev_masks.reshape(len(classes), -1).any(1)
+            if has_prev.any():
+                zoom_masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
         crop = CropTransform.around(zoom_masks, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
-        strokes, dense = guidance_groups(
-            pos, neg, torch.from_numpy(current).to(dev), prev_t, self.config.guidance, state.superpixels, extreme
-        )
-        size = self.config.head_size
+        prev_t = None if prev_masks is None else torch.from_numpy(prev_masks).to(self.device)
         with torch.inference_mode():
-            guidance = crop_guidance(strokes, dense.to(self.dtype), crop, size, self.config.guidance)
+            guidance = guidance_crops(
+                labels, classes, crop, self.config.head_size, current, prev_t, self.config.guidance,
+                state.superpixels, extreme_points,
+            ).to(self.device, self.dtype)
             refined = self.model.head(state.features, guidance, crop)["refined"].float()
             outside = None
-            if not crop.is_full.all() and prev_t is not None:
+            if prev_t is not None and not crop.is_full.all():
                 outside = (prev_t[:, None].float() * 2 - 1) * _OUTSIDE_LOGIT
             logits = crop.from_crop(refined, (h, w), outside)[:, 0]
         return labels, classes, logits
