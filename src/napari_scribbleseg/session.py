@@ -115,15 +115,21 @@ class Session:
         recycle: bool = True,
         num_threads: int | None = None,
     ):
+        import copy
+
         import torch
 
         from napari_scribbleseg.model import load_checkpoint
+        from napari_scribbleseg.model.network import fuse_batchnorm
 
         if num_threads is not None:
             torch.set_num_threads(num_threads)
         self.device = torch.device(select_device(device))
-        if not isinstance(model, torch.nn.Module):
+        if isinstance(model, torch.nn.Module):
+            model = copy.deepcopy(model)  # the caller's model (maybe in training) stays untouched
+        else:
             model = load_checkpoint(model, map_location="cpu")
+        fuse_batchnorm(model.eval())
         self.half = self.device.type in ("cuda", "mps") if half is None else bool(half)
         self.dtype = torch.float16 if self.half else torch.float32
         self.model = model.to(self.device, self.dtype).eval()

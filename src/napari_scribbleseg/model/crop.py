@@ -102,17 +102,22 @@ class CropTransform:
     def to_crop(self, x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
         """Resample image-space ``x`` (N, C, h, w) (N = 1 or B, any resolution) to (B, C, size, size).
 
-        Bilinear ``grid_sample``; outside the image the crop reads 0. For sparse strokes use
-        :meth:`rasterize`, which never loses a thin stroke when shrinking.
+        Bilinear ``grid_sample`` with border padding (boxes from :meth:`around` lie inside the image;
+        border padding also makes the whole-image case equal to ``F.interpolate``, used as a fast
+        path). For sparse strokes use :meth:`rasterize`, which never loses a thin stroke when shrinking.
         """
         out = (size, size) if isinstance(size, int) else size
+        b = len(self)
+        if bool(self.is_full.all()):
+            # the whole image for every item: plain resizing, the same samples as grid_sample below
+            y = F.interpolate(x, size=out, mode="bilinear", align_corners=False)
+            return y.expand(b, -1, -1, -1) if y.shape[0] == 1 else y
         grid = self.grid(out, x.device, x.dtype)
-        if x.shape[0] == 1 and len(self) > 1:
+        if x.shape[0] == 1 and b > 1:
             # one shared map, B crops: stack the grids along y and sample once, without expanding x
-            b = len(self)
-            y = F.grid_sample(x, grid.reshape(1, b * out[0], out[1], 2), mode="bilinear", padding_mode="zeros", align_corners=False)
-            return y.reshape(x.shape[1], b, out[0], out[1]).transpose(0, 1)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            y = F.grid_sample(x, grid.reshape(1, b * out[0], out[1], 2), mode="bilinear", padding_mode="border", align_corners=False)
+            return y.reshape(x.shape[1], b, out[0], out[1]).transpose(0, 1).contiguous()
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
     def rasterize(self, points: np.ndarray, membership: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
         """Draw image pixels into the crops: a crop cell is 1 where any listed pixel overlaps it.

@@ -58,12 +58,12 @@ class InteractionHead(nn.Module):
         self,
         guidance: str = "binary",
         feat_channels: int = 64,
-        low_channels: int = 24,
+        low_channels: int = 16,
         head_size: int = 256,
-        guide_channels: int = 12,
-        fuse_channels: int = 48,
-        dec_channels: int = 32,
-        crm_channels: int = 12,
+        guide_channels: int = 8,
+        fuse_channels: int = 32,
+        dec_channels: int = 24,
+        crm_channels: int = 8,
         use_pam: bool = True,
         use_crm: bool = True,
     ):
@@ -160,7 +160,7 @@ class InteractionHead(nn.Module):
         if not self.use_crm:
             return {"primitive": primitive, "adapted": adapted, "refined": coarse, "error": torch.zeros_like(coarse)}
         image = crop.to_crop(features["image"], s // 2) - 0.5
-        strokes = F.max_pool2d(torch.cat([pos, neg], 1), 2)
+        strokes = F.avg_pool2d(torch.cat([pos, neg], 1), 2)
         # 000: CRM sees the coarse mask and the decoder features detached, so it learns corrections
         # without pulling the segmentation model towards them
         x = self.crm_in(torch.cat([image, strokes, torch.sigmoid(coarse.detach())], 1))
