@@ -14,8 +14,8 @@ earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
 
 Channel layout (see :func:`guidance_layout`): ``pos_cur, neg_cur, prev, pos, neg`` then the kind's
 extra channels, so the current branch reads channels 0-2 and the history branch channels 2 onwards
-(both plain slices). Stroke channels are cropped with max-pooling so thin strokes survive shrinking,
-dense ones bilinearly (:func:`stroke_channel_mask`).
+(both plain slices). Stroke channels are rasterised into the crop by coverage, so thin strokes
+survive shrinking; dense ones are sampled bilinearly.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 GUIDANCE_KINDS = ("binary", "superpixel", "extreme")
-STROKE_CHANNELS = ("pos", "neg", "pos_cur", "neg_cur")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
 SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
 EXTREME_DIAMETER = 6
@@ -41,57 +40,132 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
     raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
 
 
-def stroke_channel_mask(kind: str) -> tuple[bool, ...]:
-    """Per channel of :func:`guidance_layout`: True for sparse stroke-like maps (crop with max-pooling)."""
-    return tuple(name in STROKE_CHANNELS or name == "extreme" for name in guidance_layout(kind))
+def guidance_crops(
+    labels: np.ndarray,
+    classes: list[int],
+    crop,
+    size: int | tuple[int, int],
+    current: np.ndarray | None = None,
+    prev=None,
+    kind: str = "binary",
+    superpixels: np.ndarray | None = None,
+    extreme: dict[int, np.ndarray] | None = None,
+):
+    """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
+
+    The one implementation behind the Session and training.
+
+    Parameters
+    ----------
+    labels : (H, W) int
+        Scribbles: 0 none, k >= 1 class k. Class k's positives are its strokes, its negatives the
+        strokes of every other class.
+    classes : list of int
+        The K classes to build guidance for (one crop each).
+    crop : CropTransform
+        K boxes (:class:`napari_scribbleseg.model.crop.CropTransform`).
+    size : int or (h, w)
+        Output size (the head's input size).
+    current : (H, W) bool, optional
+        Pixels painted by this interaction (004); they go to ``pos_cur``/``neg_cur`` and leave the
+        history channels. None: all strokes are history.
+    prev : (K, H, W) bool/float array or tensor, optional
+        Previous mask (or probability) per class; None: zeros.
+    kind : str
+        One of :data:`GUIDANCE_KINDS`.
+    superpixels : (H, W) int, optional
+        For ``kind="superpixel"`` (:func:`slic_superpixels`).
+    extreme : dict {class: (N, 2) (row, col)}, optional
+        Extreme points per class for ``kind="extreme"``, drawn as 6-px disks.
+
+    Returns
+    -------
+    (K, G, h, w) float32 tensor (on ``prev``'s device when it is a tensor), layout :func:`guidance_layout`.
+    Stroke channels are rasterised by coverage (:meth:`CropTransform.rasterize`); dense ones are
+    sampled bilinearly (:meth:`CropTransform.to_crop`).
+    """
+    import torch
+
+    if kind not in GUIDANCE_KINDS:
+        raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
+    labels = np.asarray(labels)
+    h, w = labels.shape
+    k = len(classes)
+    out_size = (size, size) if isinstance(size, int) else tuple(size)
+    device = prev.device if isinstance(prev, torch.Tensor) else torch.device("cpu")
+    cls = np.asarray(classes)
+
+    points = np.argwhere(labels > 0)
+    values = labels[points[:, 0], points[:, 1]]
+    cur = np.zeros(len(points), bool) if current is None else np.asarray(current, bool)[points[:, 0], points[:, 1]]
+    own = values[None, :] == cls[:, None]  # (K, N)
+    other = ~own
+    membership = np.stack([own & cur, other & cur, own & ~cur, other & ~cur], 1)
+    strokes = torch.from_numpy(crop.rasterize(points, membership, out_size)).to(device)
+    channels = {name: strokes[:, i : i + 1] for i, name in enumerate(("pos_cur", "neg_cur", "pos", "neg"))}
+
+    if prev is None:
+        channels["prev"] = torch.zeros((k, 1, *out_size), device=device)
+    else:
+        prev_t = torch.as_tensor(np.asarray(prev) if not isinstance(prev, torch.Tensor) else prev)
+        channels["prev"] = crop.to_crop(prev_t.to(device, torch.float32)[:, None], out_size)
+    if kind == "extreme":
+        disk_pts, member = [], []
+        for i, c in enumerate(classes):
+            if extreme and c in extreme:
+                pts = np.argwhere(extreme_point_disks(extreme[c], (h, w)))
+                disk_pts.append(pts)
+                m = np.zeros((k, 1, len(pts)), bool)
+                m[i] = True
+                member.append(m)
+        if disk_pts:
+            channels["extreme"] = torch.from_numpy(
+                crop.rasterize(np.concatenate(disk_pts), np.concatenate(member, 2), out_size)
+            ).to(device)
+        else:
+            channels["extreme"] = torch.zeros((k, 1, *out_size), device=device)
+    elif kind == "superpixel":
+        if superpixels is None:
+            raise ValueError("guidance 'superpixel' needs the image's superpixels (slic_superpixels)")
+        sp = superpixel_guidance(superpixels, own_masks(labels, classes), other_masks(labels, classes))
+        sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
+        for i, name in enumerate(SUPERPIXEL_CHANNELS):
+            channels[name] = sp_crop[:, i : i + 1]
+    return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
 
 
 def guidance_maps(
-    positive: np.ndarray,
-    negative: np.ndarray,
+    labels: np.ndarray,
+    classes: list[int] | None = None,
     current: np.ndarray | None = None,
     prev: np.ndarray | None = None,
     kind: str = "binary",
     superpixels: np.ndarray | None = None,
-    extreme: np.ndarray | None = None,
+    extreme: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Stack the guidance channels of K classes at image resolution.
+    """The guidance channels at image resolution (no crop): (K, G, H, W) float32 numpy.
 
-    Parameters
-    ----------
-    positive, negative : (K, H, W) bool
-        Every stroke of class k, and every stroke of the other classes.
-    current : (H, W) bool, optional
-        Pixels painted by this interaction (the newest stroke); they go to ``pos_cur``/``neg_cur``
-        and leave the history channels. None: all strokes are history.
-    prev : (K, H, W) bool or float, optional
-        The previous mask (or probability) of each class; None: zeros.
-    kind : str
-        One of :data:`GUIDANCE_KINDS`.
-    superpixels : (H, W) int, optional
-        Superpixel labels (``kind="superpixel"``; see :func:`slic_superpixels`).
-    extreme : (K, H, W) bool, optional
-        Extreme-point disks (``kind="extreme"``; see :func:`extreme_point_disks`).
-
-    Returns
-    -------
-    (K, G, H, W) float32 in [0, 1], channels as :func:`guidance_layout` (kind).
+    Same arguments as :func:`guidance_crops`; ``classes`` defaults to those present in ``labels``.
+    For inspection, plots and tests.
     """
-    positive = np.asarray(positive, bool)
-    negative = np.asarray(negative, bool)
-    k, h, w = positive.shape
-    cur = np.zeros((h, w), bool) if current is None else np.asarray(current, bool)
-    channels = [positive & cur, negative & cur, np.zeros((k, h, w), np.float32) if prev is None else prev]
-    channels += [positive & ~cur, negative & ~cur]
-    if kind == "extreme":
-        channels.append(np.zeros_like(positive) if extreme is None else np.asarray(extreme, bool))
-    elif kind == "superpixel":
-        if superpixels is None:
-            raise ValueError("guidance 'superpixel' needs the image's superpixels (slic_superpixels)")
-        channels.extend(np.moveaxis(superpixel_guidance(superpixels, positive, negative), 1, 0))
-    elif kind not in GUIDANCE_KINDS:
-        raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
-    return np.stack([np.asarray(c, np.float32) for c in channels], axis=1)
+    from napari_scribbleseg.model.crop import CropTransform
+
+    labels = np.asarray(labels)
+    if classes is None:
+        classes = [int(c) for c in np.unique(labels) if c > 0]
+    crop = CropTransform.full(labels.shape, len(classes))
+    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme).numpy()
+
+
+def own_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of each class."""
+    return np.asarray(labels)[None] == np.asarray(classes)[:, None, None]
+
+
+def other_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of every other class (each class's negatives)."""
+    labels = np.asarray(labels)
+    return (labels > 0)[None] & ~own_masks(labels, classes)
 
 
 def slic_superpixels(rgb: np.ndarray, n_segments: int = 1000, work_size: int = 256) -> np.ndarray:
