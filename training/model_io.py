@@ -15,8 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from napari_scribbleseg.model import CropTransform, build_model, guidance_maps, load_checkpoint
-from napari_scribbleseg.model.guidance import slic_superpixels, stroke_channel_mask
+from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
+from napari_scribbleseg.model.guidance import guidance_crops, slic_superpixels
+from napari_scribbleseg.session import _OUTSIDE_LOGIT as OUTSIDE_LOGIT
 from training.items import TrainItem
 
 
@@ -27,7 +28,7 @@ class HeadBatch:
     image : (N, 3, E, E) float in [0, 1]; gt : (N, E, E) long, each item's class map (0 = not counted);
     rows : (B,) long, the item of each row; classes : (B,) long, the class k of each row;
     guidance : (B, G, S, S) in crop space; crop : the B boxes (image space E x E);
-    target, valid : (B, 1, S, S) float in crop space.
+    target, valid : (B, 1, S, S) float in crop space; prev : (B, E, E) bool, each row's previous mask.
     """
 
     image: torch.Tensor
@@ -38,6 +39,7 @@ class HeadBatch:
     crop: CropTransform
     target: torch.Tensor
     valid: torch.Tensor
+    prev: torch.Tensor
 
 
 def make_model(cfg: dict[str, Any]) -> torch.nn.Module:
@@ -56,66 +58,65 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
     return load_checkpoint(path, map_location=map_location).train()
 
 
-def crop_guidance(crop: CropTransform, guidance: torch.Tensor, size: int, kind: str) -> torch.Tensor:
-    """Image-space guidance (B, G, E, E) -> crop space (B, G, S, S): stroke channels max-pooled (thin
-    strokes survive shrinking), dense ones bilinear, in the layout's order."""
-    is_stroke = torch.tensor(stroke_channel_mask(kind), device=guidance.device)
-    strokes = crop.to_crop(guidance[:, is_stroke], size, mode="max")
-    dense = crop.to_crop(guidance[:, ~is_stroke], size)
-    out = torch.empty((len(crop), guidance.shape[1], size, size), dtype=guidance.dtype, device=guidance.device)
-    out[:, is_stroke] = (strokes > 0).to(guidance.dtype)
-    out[:, ~is_stroke] = dense
-    return out
-
-
-def zoom_boxes(model: torch.nn.Module, items: list[TrainItem]) -> CropTransform:
-    """Per row: the whole image for a first interaction, else the box around the class's previous mask and
-    every stroke, expanded by the model's ``zoom_expand`` (what the Session does from the second stroke)."""
-    masks = []
-    for item in items:
-        for k in item.scribbled_classes:
-            if item.prev is None:
-                masks.append(np.zeros(item.gt.shape, bool))
-            else:
-                masks.append((item.prev == k) | (item.scribbles == k))
-    size = items[0].gt.shape
-    c = model.config
-    return CropTransform.around(np.stack(masks), size, expand=c.zoom_expand, min_size=c.zoom_min_size)
+def zoom_masks(item: TrainItem) -> np.ndarray:
+    """(K, E, E) what each scribbled class's zoom box must hold, as the Session decides: the class's
+    previous mask and strokes when it has a previous mask, nothing (the whole image) otherwise."""
+    classes = np.asarray(item.scribbled_classes)
+    masks = np.zeros((len(classes), *item.gt.shape), bool)
+    if item.prev is not None:
+        prev = item.prev[None] == classes[:, None, None]
+        has_prev = prev.reshape(len(classes), -1).any(1)
+        masks[has_prev] = prev[has_prev] | (item.scribbles[None] == classes[has_prev, None, None])
+    return masks
 
 
 def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.device) -> HeadBatch:
-    """Stack the items' images and the per-class guidance, crops and targets of every row."""
+    """Stack the items' images and the per-class guidance (``guidance_crops``, the Session's own
+    path), zoom boxes and crop-space targets of every row."""
     cfg = model.config
     size = cfg.head_size
-    images, rows, classes, guides, targets, valids = [], [], [], [], [], []
+    shape = items[0].gt.shape
+    rows, classes, guides, targets, valids, boxes, prev_rows = [], [], [], [], [], [], []
     for i, item in enumerate(items):
-        ks = np.asarray(item.scribbled_classes)
-        k = len(ks)
-        positive = item.scribbles[None] == ks[:, None, None]
-        negative = (item.scribbles[None] > 0) & ~positive
-        prev = None if item.prev is None else (item.prev[None] == ks[:, None, None]).astype(np.float32)
+        ks = item.scribbled_classes
+        crop = CropTransform.around(zoom_masks(item), shape, cfg.zoom_expand, cfg.zoom_min_size)
+        cls = np.asarray(ks)
+        prev_masks = np.zeros((len(ks), *shape), bool) if item.prev is None else item.prev[None] == cls[:, None, None]
+        prev_rows.append(prev_masks)
+        prev = None if item.prev is None else torch.from_numpy(prev_masks)
         superpixels = slic_superpixels(item.image.astype(np.float32) / 255) if cfg.guidance == "superpixel" else None
-        guides.append(guidance_maps(positive, negative, item.current, prev, cfg.guidance, superpixels=superpixels))
-        targets.append((item.gt[None] == ks[:, None, None]).astype(np.float32))
-        valids.append(np.repeat((item.gt > 0)[None], k, 0).astype(np.float32))
-        images.append(item.image)
-        rows += [i] * k
-        classes += list(ks)
-    crop = zoom_boxes(model, items)
-    image = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float() / 255
-    guidance = torch.from_numpy(np.concatenate(guides)).to(device)
-    target = torch.from_numpy(np.concatenate(targets))[:, None].to(device)
-    valid = torch.from_numpy(np.concatenate(valids))[:, None].to(device)
+        guides.append(guidance_crops(item.scribbles, ks, crop, size, item.current, prev, cfg.guidance, superpixels))
+        gt = torch.from_numpy(item.gt)
+        targets.append(crop.to_crop((gt[None, None] == torch.as_tensor(cls)[:, None, None, None]).float(), size))
+        valids.append(crop.to_crop((gt > 0).float()[None, None], size))
+        boxes.append(crop.boxes)
+        rows += [i] * len(ks)
+        classes += ks
+    image = torch.from_numpy(np.stack([item.image for item in items])).to(device).permute(0, 3, 1, 2).float() / 255
     return HeadBatch(
         image=image,
         gt=torch.from_numpy(np.stack([item.gt for item in items]).astype(np.int64)).to(device),
         rows=torch.tensor(rows, device=device),
         classes=torch.tensor(classes, device=device),
-        guidance=crop_guidance(crop, guidance, size, cfg.guidance),
-        crop=crop,
-        target=(crop.to_crop(target, size) > 0.5).float(),
-        valid=(crop.to_crop(valid, size) > 0.5).float(),
+        guidance=torch.cat(guides).to(device),
+        crop=CropTransform(np.concatenate(boxes), (int(shape[0]), int(shape[1]))),
+        target=(torch.cat(targets) > 0.5).float().to(device),
+        valid=(torch.cat(valids) > 0.5).float().to(device),
+        prev=torch.from_numpy(np.concatenate(prev_rows)).to(device),
     )
+
+
+def image_logits(outputs: dict[str, torch.Tensor], batch: HeadBatch, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """The refined logits of every row pasted back into image space (B, 1, *size): outside its zoom box a
+    class keeps its previous mask, confidently (the Session's rule)."""
+    size = tuple(batch.gt.shape[-2:]) if size is None else size
+    refined = outputs["refined"].float()
+    if bool(batch.crop.is_full.all()):
+        return batch.crop.from_crop(refined, size)
+    prev = batch.prev[:, None].float()
+    if tuple(prev.shape[-2:]) != tuple(size):
+        prev = F.interpolate(prev, size=size, mode="nearest")
+    return batch.crop.from_crop(refined, size, (prev * 2 - 1) * OUTSIDE_LOGIT)
 
 
 def run_head(model: torch.nn.Module, features: dict[str, torch.Tensor], batch: HeadBatch) -> dict[str, torch.Tensor]:
@@ -129,9 +130,7 @@ def predicted_labels(outputs: dict[str, torch.Tensor], batch: HeadBatch, items: 
     logit 0 (as in the Session), 0 where none wins, scribbled pixels keep their class."""
     size = items[0].gt.shape
     # outside its zoom box a class has no say: a very low logit there
-    refined = outputs["refined"].float()
-    outside = torch.full((len(refined), 1, *size), -20.0, device=refined.device)
-    logits = batch.crop.from_crop(refined, size, outside=outside)
+    logits = image_logits(outputs, batch, size)
     labels = []
     for i, item in enumerate(items):
         mine = logits[batch.rows == i, 0]

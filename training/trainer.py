@@ -27,7 +27,7 @@ from napari_scribbleseg.model import save_checkpoint
 from training.curves import LossLog
 from training.losses import competition_loss, match_size, scribbleseg_loss
 from training.mixture import ItemStream
-from training.model_io import HeadBatch, TrainingForward, load_model, make_model, row_iou
+from training.model_io import HeadBatch, TrainingForward, image_logits, load_model, make_model, row_iou
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -99,10 +99,7 @@ def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict
     weight = float(lc.get("competition", 0.0))
     if weight > 0:
         e = batch.image.shape[-1]
-        size = (e // 2, e // 2)
-        refined = batch.crop.from_crop(
-            outputs["refined"].float(), size, outside=torch.full((len(batch.rows), 1, *size), -20.0, device=batch.image.device)
-        )
+        refined = image_logits(outputs, batch, (e // 2, e // 2))
         gt = batch.gt[:, ::2, ::2]
         terms = []
         for i in range(len(batch.image)):
