@@ -313,6 +313,20 @@ def test_chaos_fake_ct_and_mr(tmp_path):
         load_dataset(tmp_path)
 
 
+def test_ct_slices_json_naming_a_missing_or_broken_mask(tmp_path):
+    _save(tmp_path / "images" / "case_7.png", np.full((20, 24, 3), 40, np.uint8))
+    _save(tmp_path / "masks" / "case_7_liver_000.png", np.pad(np.full((6, 6), 255, np.uint8), ((7, 7), (9, 9))))
+    listing = {"data_demo/images/case_7.png": ["data_demo/masks/case_7_liver_000.png", "data_demo/masks/case_7_kidney_000.png"]}
+    (tmp_path / "image2label_train.json").write_text(json.dumps(listing))
+    with pytest.raises(InputError, match="case_7_kidney_000.png .* is not under"):
+        len(load_dataset(tmp_path))
+    (tmp_path / "masks" / "case_7_kidney_000.png").write_bytes(b"\x89PNG broken")
+    ds = load_dataset(tmp_path)
+    assert len(ds) == 1
+    with pytest.raises(InputError, match="could not read mask .*case_7_kidney_000.png"):
+        ds[0]
+
+
 def test_samples_are_samples(grabcut_dir):
     sample = load_dataset(grabcut_dir)[0]
     assert isinstance(sample, Sample) and sample.num_regions == 1

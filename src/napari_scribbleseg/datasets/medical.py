@@ -31,9 +31,6 @@ BRATS_CLASSES: dict[str, tuple[int, ...]] = {
 }
 BRATS_MODALITIES = ("flair", "t1c", "t1", "t2")
 
-ClassSpec = "None | int | str | Sequence[int] | Mapping[str, int | Sequence[int]]"
-
-
 def resolve_classes(
     classes: Any, present: Sequence[int] = (), names: Mapping[str, Sequence[int]] | None = None
 ) -> list[tuple[str, tuple[int, ...]]]:
@@ -187,7 +184,11 @@ class VolumeSlices(Dataset):
     def _index(self) -> list:
         items = []
         for case_index in range(len(self.cases)):
-            labels = self._labels_on_grid(self.cases[case_index])
+            case = self.cases[case_index]
+            if isinstance(case["image"], (str, Path)) and Path(case["image"]).is_dir():
+                labels = self._case(case_index)[1]  # a DICOM series has no cheap header: read it once, cached
+            else:
+                labels = self._labels_on_grid(case)
             selected = self._selected(labels)
             masks = [np.isin(labels, values) for _, values in selected]
             for axis in self.axes:
@@ -329,7 +330,11 @@ def _natural_key(path: Path) -> list:
 
 
 class ChaosDataset(Dataset):
-    """CHAOS: per patient DICOM slices + ``Ground/*.png`` masks, paired in sorted file-name order.
+    """CHAOS: per patient DICOM slices + ``Ground/*.png`` masks.
+
+    CT masks (``liver_GT_000.png``) pair with the slices (``i0000,0000b.dcm``) by file-name index,
+    not by slice position (which can run against the numbering); MR masks carry
+    their slice's name. Each slice is read on its own, so the series order never matters.
 
     CT (``CT/<patient>/DICOM_anon`` + ``Ground``): liver (PNG 255). MR (``MR/<patient>/T2SPIR`` and
     ``T1DUAL`` with ``DICOM_anon/InPhase``): liver, right kidney, left kidney, spleen, encoded as the
@@ -364,6 +369,9 @@ class ChaosDataset(Dataset):
                         continue
                     slices = sorted((p for p in dicom.iterdir() if p.suffix.lower() == ".dcm"), key=_natural_key)
                     masks = sorted((p for p in ground.iterdir() if p.suffix.lower() == ".png"), key=_natural_key)
+                    by_stem = {m.stem: m for m in masks}
+                    if len(by_stem) == len(slices) and all(p.stem in by_stem for p in slices):
+                        masks = [by_stem[p.stem] for p in slices]  # MR masks are named after their slice
                     if len(slices) != len(masks):
                         raise InputError(
                             f"{dicom} has {len(slices)} DICOM slices but {ground} has {len(masks)} masks; "
