@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ class VolumeSlices(Dataset):
         self.min_pixels = int(min_pixels)
         self.multi_region = multi_region
         self.class_names = dict(class_names or {})
-        self._cache_case: tuple[int, Volume, np.ndarray, str] | None = None
+        self._cache_case: tuple[int, Volume, np.ndarray, str, list] | None = None
 
     def _labels_on_grid(self, case: dict, image: Volume | None = None) -> np.ndarray:
         """The case's (Z, Y, X) label array on the image's voxel grid (resampled when the files disagree)."""
@@ -159,14 +160,17 @@ class VolumeSlices(Dataset):
             array = array.astype(np.int32)
         return array
 
-    def _case(self, index: int) -> tuple[Volume, np.ndarray, str]:
-        """(image volume, label array on the image grid, kind) of case ``index``; the last one is cached."""
+    def _case(self, index: int) -> tuple[Volume, np.ndarray, str, list]:
+        """(image volume, label array on the image grid, kind, selected classes) of case ``index``.
+
+        The last case is cached: samples are ordered by case, so iterating reads each volume once.
+        """
         if self._cache_case is not None and self._cache_case[0] == index:
             return self._cache_case[1:]
         case = self.cases[index]
         image = _as_volume(case["image"], "image")
         if case.get("spacing") is not None:
-            image.spacing = tuple(float(s) for s in case["spacing"])
+            image = replace(image, spacing=tuple(float(s) for s in case["spacing"]))
         labels = self._labels_on_grid(case, image)
         if image.array.ndim == 4:
             channel = int(case.get("channel", 0))
@@ -174,8 +178,8 @@ class VolumeSlices(Dataset):
                 raise InputError(f"channel {channel} is outside the {image.array.shape[3]} channels of case {case['name']!r}")
             image = Volume(image.array[..., channel], image.spacing, image.origin, image.direction, image.path, image.meta)
         kind = _kind_of(image, case.get("kind"))
-        self._cache_case = (index, image, labels, kind)
-        return image, labels, kind
+        self._cache_case = (index, image, labels, kind, self._selected(labels))
+        return self._cache_case[1:]
 
     def _selected(self, labels: np.ndarray) -> list[tuple[str, tuple[int, ...]]]:
         present = [int(v) for v in np.unique(labels)] if self.classes is None else []
@@ -205,8 +209,7 @@ class VolumeSlices(Dataset):
 
     def _load(self, item) -> Sample:
         case_index, axis, index, class_index = item
-        image, labels, kind = self._case(case_index)
-        selected = self._selected(labels)
+        image, labels, kind, selected = self._case(case_index)
         label_slice = np.asarray(slice_volume(labels, axis, index))
         case = self.cases[case_index]
         meta = {"case": case["name"], "axis": axis, "index": index, "path": str(image.path) if image.path else None}
