@@ -182,6 +182,17 @@ def test_plain_folder_and_masks_that_do_not_match(tmp_path):
     assert "(40, 60)" in message and "(40, 50)" in message and "b.png" in message
 
 
+@pytest.mark.parametrize(("folder", "images", "masks", "layout"), [("Berkeley", "images", "masks", "berkeley"), ("DAVIS", "img", "gt", "davis")])
+def test_berkeley_and_ritm_davis_copies(tmp_path, folder, images, masks, layout):
+    root = tmp_path / folder
+    _save(root / images / "frame.jpg", np.full((40, 50, 3), 200, np.uint8))
+    rgb_mask = np.repeat(_disk_mask()[..., None], 3, axis=2)  # some copies save masks as RGB
+    _save(root / masks / "frame.png", rgb_mask)
+    ds = load_dataset(root)
+    assert ds.layout == layout and len(ds) == 1
+    np.testing.assert_array_equal(ds[0].gt, _disk_mask() > 0)
+
+
 def test_multi_region_folder(tmp_path):
     mask = np.zeros((20, 20), np.uint8)
     mask[2:6, 2:6], mask[10:15, 10:15] = 3, 7
