@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SIZE = 48
+SIZE = 64
 
 
 def _shapes(rng: np.random.Generator, n: int = 2, size: int = SIZE) -> np.ndarray:
@@ -182,7 +182,7 @@ def make_folder(folder: Path, rng: np.random.Generator) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data root with every layout the recipes name, each a few 48x48 images or 12-slice volumes."""
+    """A data root with every layout the recipes name, each a few 64x64 images or 12-slice volumes."""
     root = tmp_path_factory.mktemp("tiny_data")
     rng = np.random.default_rng(0)
     make_coco(root, rng)

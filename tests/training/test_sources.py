@@ -27,7 +27,7 @@ def test_coco_and_lvis_json_merge_instances_of_an_image(tiny_root: Path) -> None
     })
     assert len(source) == 3
     sample = source.sample(0, np.random.default_rng(0))
-    assert sample.image.shape == (48, 48, 3) and sample.image.dtype == np.uint8
+    assert sample.image.shape == (64, 64, 3) and sample.image.dtype == np.uint8
     # two instances from COCO plus the same two from LVIS (whose images are named by coco_url) ...
     assert len(source.anns[source.ids[0]]) == 4
     # ... drawn on top of each other: two regions remain
@@ -76,10 +76,10 @@ def test_volume_layouts_give_foreground_slices_along_every_axis(tiny_root: Path,
 
 
 def test_anisotropic_slices_get_square_pixels(tiny_root: Path) -> None:
-    # the tiny volumes have 2 mm slices and 1 mm pixels: a sagittal slice of 12 slices becomes 24 px tall
+    # the tiny volumes have 2 mm slices and 1 mm pixels: a sagittal slice of 12 slices becomes 24 px tall and stays 64 px wide
     source = build_source({"kind": "decathlon", "root": str(tiny_root / "Decathlon/Task09_Spleen"), "axes": [2]})
     sample = source.sample(0, np.random.default_rng(0))
-    assert sample.image.shape[:2] == (24, 48)
+    assert sample.image.shape[:2] == (24, 64)
 
 
 def test_chaos_mr_grey_values_become_organ_labels(tiny_root: Path) -> None:

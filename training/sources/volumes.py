@@ -36,28 +36,15 @@ class VolumeCase:
 
 
 def read_volume(path: str) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Read a NIfTI / MHA / NRRD file or a DICOM series folder as ((Z, Y, X) float32, spacing (z, y, x))."""
-    import os
+    """A NIfTI / MHA / NRRD file or DICOM series folder as ((Z, Y, X) float32, spacing (z, y, x) mm),
+    read by :func:`napari_scribbleseg.io.read_volume` (multi-channel volumes: the first channel)."""
+    from napari_scribbleseg.io import read_volume as read
 
-    import SimpleITK as sitk
-
-    if os.path.isdir(path):
-        reader = sitk.ImageSeriesReader()
-        files = reader.GetGDCMSeriesFileNames(path)
-        if not files:
-            raise InputError(f"{path} holds no DICOM series; point at the folder of one series' .dcm files")
-        reader.SetFileNames(files)
-        image = reader.Execute()
-    else:
-        try:
-            image = sitk.ReadImage(path)
-        except RuntimeError as exc:
-            raise InputError(f"cannot read volume {path}: {exc}") from exc
-    array = sitk.GetArrayFromImage(image)
-    if array.ndim == 4:  # multi-modal Decathlon volumes come as (C, Z, Y, X): train on the first modality
-        array = array[0]
-    spacing = tuple(float(s) for s in image.GetSpacing()[:3][::-1])
-    return array.astype(np.float32), spacing  # type: ignore[return-value]
+    volume = read(path)
+    array = volume.array
+    if array.ndim == 4:  # multi-modal Decathlon volumes (Z, Y, X, C): train on the first modality
+        array = array[..., 0]
+    return array.astype(np.float32), tuple(float(s) for s in volume.spacing)  # type: ignore[return-value]
 
 
 def intensities_to_rgb(slice_: np.ndarray, kind: str) -> np.ndarray:

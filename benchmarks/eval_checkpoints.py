@@ -1,0 +1,62 @@
+"""Evaluate training checkpoints beside the classical peers in one ``evaluate`` run.
+
+For intermediate checkpoints and ablations (the shipped model is evaluated with the plain CLI,
+``python -m napari_scribbleseg.evaluate DATASET --predictors default ...``). Example::
+
+    PYTHONPATH=src python benchmarks/eval_checkpoints.py ../shared/data/natural/grabcut \\
+        --ckpt local=runs/local/last.pt --peers random_walker growcut grabcut --limit 10
+
+Prints the summary table (NoI@85/90, NoF, mIoU@k, latency) and writes the evaluate files to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", help="dataset folder or layout (as for napari_scribbleseg.evaluate)")
+    parser.add_argument("--ckpt", nargs="+", default=[], metavar="NAME=PATH", help="checkpoints to evaluate")
+    parser.add_argument("--peers", nargs="*", default=[], help="built-in predictors run in the same evaluation")
+    parser.add_argument("--simulator", default="scribble", choices=["scribble", "click"])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N samples")
+    parser.add_argument("--axis", type=int, default=None, help="slicing axis of volumes")
+    parser.add_argument("--max-interactions", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder for the evaluate files")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from napari_scribbleseg.evaluate import evaluate
+    from napari_scribbleseg.session import Session
+
+    torch.set_num_threads(args.threads)
+    predictors: dict = {}
+    for spec in args.ckpt:
+        name, _, path = spec.partition("=")
+        if not path:
+            name, path = Path(spec).stem, spec
+        predictors[name] = Session(path, device="cpu")
+    for peer in args.peers:
+        predictors[peer] = peer
+    if not predictors:
+        parser.error("give at least one --ckpt or --peers")
+    result = evaluate(predictors, args.dataset, simulator=args.simulator, limit=args.limit, axis=args.axis,
+                      max_interactions=args.max_interactions)
+    print(f"{result.settings['dataset']}: {result.settings['n_samples']} samples, simulator {args.simulator}")
+    print(result.format_summary())
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        result.to_csv(args.out / "summary.csv", table="summary")
+        result.to_csv(args.out / "samples.csv", table="samples")
+        result.to_json(args.out / "results.json")
+        result.plot(args.out / "iou_curve.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
