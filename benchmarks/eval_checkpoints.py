@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N samples")
     parser.add_argument("--axis", type=int, default=None, help="slicing axis of volumes")
     parser.add_argument("--max-interactions", type=int, default=20)
+    parser.add_argument("--every", type=int, default=1, help="only every k-th sample (spread over a volume)")
+    parser.add_argument("--option", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="reader options for load_dataset, e.g. cases=[brats_2013_pat0006_1] classes=whole_tumour")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
     parser.add_argument("--out", type=Path, default=None, help="output folder for the evaluate files")
     args = parser.parse_args(argv)
@@ -45,7 +48,17 @@ def main(argv: list[str] | None = None) -> int:
         predictors[peer] = peer
     if not predictors:
         parser.error("give at least one --ckpt or --peers")
-    result = evaluate(predictors, args.dataset, simulator=args.simulator, limit=args.limit, axis=args.axis,
+    import yaml
+
+    from napari_scribbleseg.datasets import SampleList, load_dataset
+
+    options = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in args.option)}
+    if args.axis is not None:
+        options["axis"] = args.axis
+    dataset = load_dataset(args.dataset, **options)
+    if args.every > 1:
+        dataset = SampleList([dataset[i] for i in range(0, len(dataset), args.every)], name=dataset.name)
+    result = evaluate(predictors, dataset, simulator=args.simulator, limit=args.limit,
                       max_interactions=args.max_interactions)
     print(f"{result.settings['dataset']}: {result.settings['n_samples']} samples, simulator {args.simulator}")
     print(result.format_summary())

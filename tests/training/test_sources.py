@@ -19,6 +19,7 @@ def _regions(sample: Sample) -> list[int]:
 
 
 def test_coco_and_lvis_json_merge_instances_of_an_image(tiny_root: Path) -> None:
+    pytest.importorskip("pycocotools", reason="COCO/LVIS sources need pycocotools (pip install 'napari-scribbleseg[train]')")
     source = build_source({
         "kind": "coco",
         "annotations": [str(tiny_root / "coco/annotations/instances_train2017.json"), str(tiny_root / "lvis/lvis_v1_train.json")],
