@@ -51,8 +51,8 @@ def _distributed() -> tuple[int, int, int]:
 def freeze_encoder_stages(model: torch.nn.Module, n: int) -> None:
     """Keep the stem and the first ``n`` trunk stages at their (ImageNet) weights: no gradient, BN frozen.
 
-    On a CPU this is what makes a few thousand steps affordable: the backward pass stops at the
-    stride-8 features.
+    On a CPU this is what makes a few thousand steps affordable: the backward pass stops at the first
+    trainable stage.
     """
     if n <= 0:
         return
@@ -211,7 +211,11 @@ class Trainer:
                           persistent_workers=workers > 0)
 
     def _trained_on(self) -> list[str]:
-        return [f"{s.get('kind')}:{Path(str(s.get('root', s.get('images', '')))).name}" for s in self.cfg["sources"]]
+        names = []
+        for spec in self.cfg["sources"]:
+            where = spec.get("name") or Path(str(spec.get("root", spec.get("images", "")))).name
+            names.append(f"{spec.get('kind')}:{where}")
+        return names
 
     def save(self, final: bool = False) -> Path | None:
         """Write ``last.pt`` and ``train_state.pt`` (and ``final.pt`` in float16 when ``final``); rank 0 only."""
