@@ -135,6 +135,14 @@ def test_volume_arrays_keep_only_foreground_slices():
         load_dataset((volume, labels), axis=3)
 
 
+def test_missing_volume_files_are_named_at_once(tmp_path):
+    io.write_labels(tmp_path / "image.nii.gz", np.zeros((4, 10, 12), np.uint8))
+    with pytest.raises(InputError, match="no such file or folder: .*seg.nii.gz"):
+        load_dataset((tmp_path / "image.nii.gz", tmp_path / "seg.nii.gz"))
+    with pytest.raises(InputError, match="a volume without labels"):
+        load_dataset(tmp_path / "image.nii.gz")
+
+
 def test_volume_labels_of_another_shape_name_both_shapes(tmp_path):
     io.write_labels(tmp_path / "image.nii.gz", np.zeros((4, 10, 12), np.uint8))
     io.write_labels(tmp_path / "labels.nii.gz", np.ones((4, 10, 11), np.uint8))
@@ -156,6 +164,8 @@ def test_arrays_given_directly():
     with pytest.raises(InputError) as info:
         load_dataset([(image, _disk_mask()), (image, np.zeros((40, 49), np.uint8))])
     assert "(40, 49)" in str(info.value) and "(40, 50)" in str(info.value) and "item 1" in str(info.value)
+    single = load_dataset((image, _disk_mask()))
+    assert len(single) == 1 and single[0].gt.sum() == (_disk_mask() > 0).sum()
     with pytest.raises(InputError, match="drop alpha"):
         load_dataset([(np.zeros((40, 50, 4), np.uint8), _disk_mask())])
     with pytest.raises(InputError, match="non-integer"):
