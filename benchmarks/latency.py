@@ -151,8 +151,10 @@ def main(argv: list[str] | None = None) -> dict:
             for method, (ti, tn) in results.items():
                 (i50, i95), (n50, n95) = percentiles(ti), percentiles(tn)
                 ratio = n50 / base
-                rows.append(dict(size=size, classes=n_classes, method=method, t_image_p50_ms=i50, t_image_p95_ms=i95,
-                                 t_interaction_p50_ms=n50, t_interaction_p95_ms=n95, ratio_to_recycled=ratio))
+                rows.append({
+                    "size": size, "classes": n_classes, "method": method, "t_image_p50_ms": i50, "t_image_p95_ms": i95,
+                    "t_interaction_p50_ms": n50, "t_interaction_p95_ms": n95, "ratio_to_recycled": ratio,
+                })
                 print(f"{size:>5} {n_classes:>2} {method:<14} {i50:>11.1f} {i95:>7.1f} {n50:>11.1f} {n95:>7.1f} {ratio:>13.1f}x")
     load1 = os.getloadavg()
     print(f"load average at end {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")

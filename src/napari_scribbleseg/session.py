@@ -46,7 +46,7 @@ class _ImageState:
     """What the Session keeps per image or slice: features and the last scribbles seen."""
 
     shape: tuple[int, int]
-    features: dict[str, "torch.Tensor"]
+    features: dict[str, torch.Tensor]
     superpixels: np.ndarray | None = None
     last_labels: np.ndarray | None = None
     last_current: np.ndarray | None = None
@@ -107,7 +107,7 @@ class Session:
 
     def __init__(
         self,
-        model: "ScribbleSegNet | str | os.PathLike",
+        model: ScribbleSegNet | str | os.PathLike,
         device: str = "auto",
         half: bool | None = None,
         cache_size: int = 64,
@@ -323,7 +323,10 @@ class Session:
         import torch
 
         from napari_scribbleseg.model.crop import CropTransform
-        from napari_scribbleseg.model.guidance import extreme_point_disks, guidance_crops
+        from napari_scribbleseg.model.guidance import (
+            extreme_point_disks,
+            guidance_crops,
+        )
 
         if self._key is None:
             raise NotReadyError("no image is set; call set_image(image) before predict")
@@ -408,7 +411,7 @@ class Session:
         nbytes = sum(t.numel() * t.element_size() for t in features.values())
         return _ImageState((h, w), features, superpixels, nbytes=nbytes, encoder_input=None if self.recycle else small)
 
-    def _encode(self, small: np.ndarray) -> dict[str, "torch.Tensor"]:
+    def _encode(self, small: np.ndarray) -> dict[str, torch.Tensor]:
         import torch
 
         x = torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None].to(self.device, self.dtype)

@@ -26,7 +26,7 @@ class CropTransform:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> "CropTransform":
+    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> CropTransform:
         """The identity crop: every item sees the whole image."""
         h, w = image_shape
         return cls(np.tile(np.array([[0.0, 0.0, h, w]]), (batch, 1)), (int(h), int(w)))
@@ -38,7 +38,7 @@ class CropTransform:
         image_shape: tuple[int, int] | None = None,
         expand: float = 1.4,
         min_size: int = 48,
-    ) -> "CropTransform":
+    ) -> CropTransform:
         """Square boxes around each ``masks[i]`` (previous mask + strokes), expanded ``expand`` times.
 
         Parameters
