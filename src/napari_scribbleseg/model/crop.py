@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -50,8 +52,9 @@ class CropTransform:
         min_size : int
             Smallest side in pixels, so a tiny object still gets context.
 
-        Boxes are shifted (not shrunk) to stay inside the image; a side larger than the image is cut
-        to the image, so boxes are square except near very elongated images.
+        Boxes have integer pixel edges (so pasting back is a plain resize) and are shifted (not
+        shrunk) to stay inside the image; a side larger than the image is cut to the image, so boxes
+        are square except near very elongated images.
         """
         masks = np.asarray(masks, bool)
         h, w = masks.shape[-2:] if image_shape is None else image_shape
@@ -162,6 +165,8 @@ class CropTransform:
         (B, C, H, W) if given, else 0.
         """
         h, w = self.image_shape if size is None else size
+        if (h, w) == self.image_shape and np.array_equal(self.boxes, np.round(self.boxes)):
+            return self._paste(y, outside)
         hh, ww = self.image_shape
         b = torch.as_tensor(self.boxes, dtype=torch.float64)
         # image pixel centres in image-normalised units -> crop-normalised units, per axis
@@ -178,6 +183,16 @@ class CropTransform:
         fill = outside if outside is not None else torch.zeros_like(out)
         return torch.where(inside, out, fill)
 
+    def _paste(self, y: torch.Tensor, outside: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`from_crop` for integer boxes: resize each crop to its box and paste it (same samples, cheaper)."""
+        h, w = self.image_shape
+        if bool(self.is_full.all()):
+            return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+        out = outside.clone() if outside is not None else y.new_zeros((len(self), y.shape[1], h, w))
+        for i, (y0, x0, y1, x1) in enumerate(self.boxes.astype(int)):
+            out[i, :, y0:y1, x0:x1] = F.interpolate(y[i : i + 1], size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False)[0]
+        return out
+
 
 def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Half-open range of crop cells [start, stop) that image pixels [coord, coord + 1) overlap, clipped to [0, n)."""
@@ -187,8 +202,8 @@ def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[n
     return np.clip(start, 0, n), np.clip(stop, 0, n)
 
 
-def _fit(center: float, side: float, limit: int) -> tuple[float, float]:
-    """An interval of length ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
-    side = min(side, float(limit))
-    lo = min(max(center - side / 2, 0.0), limit - side)
+def _fit(center: float, side: float, limit: int) -> tuple[int, int]:
+    """An integer interval of about ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
+    side = min(int(math.ceil(side)), int(limit))
+    lo = min(max(int(round(center - side / 2)), 0), limit - side)
     return lo, lo + side
