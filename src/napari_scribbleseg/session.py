@@ -93,11 +93,12 @@ class Session:
     Notes
     -----
     Memory: the cache holds at most ``cache_size`` entries of :attr:`feature_bytes_per_image`. For the
-    default model on a 512x512 slice that is (64 x 32 x 32 + 24 x 128 x 128 + 3 x 512 x 512) x 4 bytes
-    = 4.9 MiB (float32 on the CPU; half on a GPU), so a 512x512x300 CT browsed end to end stays at
-    ``cache_size`` x 4.9 MiB = 315 MiB with the default 64, whatever the number of slices; a slice
-    evicted and visited again is recomputed. Images larger than ``encoder_max_side`` (512) are shrunk
-    before the encoder, so no image costs more than a 512x512 one.
+    default model on a 512x512 slice that is (64 x 32 x 32 + 16 x 128 x 128 + 3 x 512 x 512) x 4 bytes
+    = 4.25 MiB (float32 on the CPU; half that on a GPU), so a 512x512x300 CT browsed end to end holds
+    at most ``cache_size`` x 4.25 MiB = 272 MiB with the default 64, whatever the number of slices (all
+    300 would take 1.25 GiB); a slice evicted and visited again is recomputed. Images larger than
+    ``encoder_max_side`` (512) are shrunk before the encoder, so no image costs more than a 512x512
+    one. Superpixel guidance adds the (H, W) int32 superpixel map per entry.
 
     Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
     threads. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
@@ -409,6 +410,7 @@ class Session:
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
         nbytes = sum(t.numel() * t.element_size() for t in features.values())
+        nbytes += 0 if superpixels is None else superpixels.nbytes
         return _ImageState((h, w), features, superpixels, nbytes=nbytes, encoder_input=None if self.recycle else small)
 
     def _encode(self, small: np.ndarray) -> dict[str, torch.Tensor]:

@@ -113,6 +113,15 @@ def test_cache_is_bounded(model):
     assert session.encoder_calls == 9
 
 
+def test_feature_memory_of_a_ct_volume_is_bounded():
+    model = build_model("scribbleseg_lite0")
+    session = Session(model, device="cpu", cache_size=64)
+    session.set_image(np.zeros((512, 512), np.int16), kind="ct", key=("ct", 0, 0))
+    per_slice = session.feature_bytes_per_image
+    assert per_slice == (64 * 32 * 32 + 16 * 128 * 128 + 3 * 512 * 512) * 4  # as the docstring states
+    assert 64 * per_slice < 300 * 2**20  # a 512x512x300 CT never holds more than this
+
+
 def test_without_recycling_the_encoder_runs_every_interaction(model):
     session = Session(model, device="cpu", recycle=False)
     session.set_image(_image())
