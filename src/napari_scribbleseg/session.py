@@ -33,8 +33,15 @@ if TYPE_CHECKING:
     from napari_scribbleseg.model import ScribbleSegNet
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "default.pt"
-# logit given to pixels outside a class's zoom-in box: they keep the previous mask, confidently
-_OUTSIDE_LOGIT = 6.0
+
+
+def __getattr__(name: str) -> Any:
+    # ``_OUTSIDE_LOGIT`` was defined here first; it lives in model.crop (loaded lazily: it imports torch)
+    if name == "_OUTSIDE_LOGIT":
+        from napari_scribbleseg.model.crop import OUTSIDE_LOGIT
+
+        return OUTSIDE_LOGIT
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class StaleRequestError(RuntimeError):
@@ -323,7 +330,11 @@ class Session:
         """Validate inputs and run the head: (labels, classes, (K, H, W) logits or None)."""
         import torch
 
-        from napari_scribbleseg.model.crop import CropTransform
+        from napari_scribbleseg.model.crop import (
+            OUTSIDE_LOGIT,
+            CropTransform,
+            zoom_masks,
+        )
         from napari_scribbleseg.model.guidance import (
             extreme_point_disks,
             guidance_crops,
@@ -352,16 +363,11 @@ class Session:
         cls = np.asarray(classes)
 
         prev_masks = None if prev_labels is None else prev_labels[None] == cls[:, None, None]
-        zoom_masks = np.zeros((len(classes), h, w), bool)
+        disks = None
         if extreme_points:
-            for i, k in enumerate(classes):
-                if k in extreme_points:
-                    zoom_masks[i] = extreme_point_disks(extreme_points[k], (h, w))
-        if self.zoom_in and prev_masks is not None:
-            has_prev = prev_masks.reshape(len(classes), -1).any(1)
-            if has_prev.any():
-                zoom_masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
-        crop = CropTransform.around(zoom_masks, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
+            disks = {k: extreme_point_disks(extreme_points[k], (h, w)) for k in classes if k in extreme_points}
+        must_hold = zoom_masks(labels, classes, prev_labels if self.zoom_in else None, disks)
+        crop = CropTransform.around(must_hold, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
         prev_t = None if prev_masks is None else torch.from_numpy(prev_masks).to(self.device)
         with torch.inference_mode():
             guidance = guidance_crops(
@@ -371,7 +377,7 @@ class Session:
             refined = self.model.head(state.features, guidance, crop)["refined"].float()
             outside = None
             if prev_t is not None and not crop.is_full.all():
-                outside = (prev_t[:, None].float() * 2 - 1) * _OUTSIDE_LOGIT
+                outside = (prev_t[:, None].float() * 2 - 1) * OUTSIDE_LOGIT
             logits = crop.from_crop(refined, (h, w), outside)[:, 0]
         return labels, classes, logits
 

@@ -10,13 +10,42 @@ image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the head's ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+#: Logit a class gets outside its zoom-in box: it keeps its previous mask there, confidently.
+OUTSIDE_LOGIT = 6.0
+
+
+def zoom_masks(
+    labels: np.ndarray,
+    classes: list[int],
+    prev: np.ndarray | None = None,
+    extreme_boxes: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(K, H, W) bool: what each class's zoom-in box must hold (the Session's rule, for training too).
+
+    A class with a non-empty previous mask (``prev`` (H, W) int labels) gets its previous mask plus its
+    strokes (000's zoom-in from the second interaction); a class with extreme-point disks in
+    ``extreme_boxes`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
+    class gets nothing, i.e. the whole image (:meth:`CropTransform.around`).
+    """
+    labels = np.asarray(labels)
+    cls = np.asarray(classes)
+    masks = np.zeros((len(cls), *labels.shape), bool)
+    for i, k in enumerate(classes):
+        if extreme_boxes and k in extreme_boxes:
+            masks[i] = extreme_boxes[k]
+    if prev is not None:
+        prev_masks = np.asarray(prev)[None] == cls[:, None, None]
+        has_prev = prev_masks.reshape(len(cls), -1).any(1)
+        if has_prev.any():
+            masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
+    return masks
 
 
 @dataclass(frozen=True)
@@ -204,6 +233,6 @@ def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[n
 
 def _fit(center: float, side: float, limit: int) -> tuple[int, int]:
     """An integer interval of about ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
-    side = min(int(math.ceil(side)), int(limit))
-    lo = min(max(int(round(center - side / 2)), 0), limit - side)
+    side = min(math.ceil(side), int(limit))
+    lo = min(max(round(center - side / 2), 0), limit - side)
     return lo, lo + side
