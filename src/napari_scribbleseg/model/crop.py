@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -104,11 +105,11 @@ class CropTransform:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    @property
+    @cached_property
     def is_full(self) -> np.ndarray:
         """(B,) bool: which items cover the whole image."""
         h, w = self.image_shape
-        return np.all(np.isclose(self.boxes, [0, 0, h, w]), axis=1)
+        return np.all(np.abs(self.boxes - np.array([0, 0, h, w])) < 1e-6, axis=1)
 
     def axis_coords(self, size: tuple[int, int], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
         """Image-normalised y (B, h) and x (B, w) coordinates of the crop pixels' centres."""
