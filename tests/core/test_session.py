@@ -265,3 +265,33 @@ def test_other_guidance_kinds_run(kind):
     assert labels.shape == (96, 80)
     if kind == "extreme":
         assert set(np.unique(labels)) <= {0, 1, 2}
+
+
+def test_half_precision_path_agrees_with_float32(model):
+    # the GPU path (float16 features, guidance and head), exercised on the CPU
+    full, half = Session(model, device="cpu"), Session(model, device="cpu", half=True)
+    for s in (full, half):
+        s.set_image(_image())
+    np.testing.assert_allclose(half.predict_proba(_scribbles()), full.predict_proba(_scribbles()), atol=0.02)
+    assert half.model.head.prototype.dtype == torch.float16
+
+
+def test_real_grabcut_image_with_simulated_scribbles(grabcut_dir, session):
+    from napari_scribbleseg.datasets import load_dataset
+    from napari_scribbleseg.simulate.protocol import next_scribble
+
+    sample = load_dataset(grabcut_dir)[0]
+    gt = np.where(np.asarray(sample.gt) > 0, 1, 2).astype(np.int32)  # binary task: 1 object, 2 background
+    session.set_image(sample.image)
+    scribbles = np.zeros(gt.shape, np.int32)
+    prev = None
+    for _ in range(3):  # first interaction on the whole image, then zoomed in around prev + strokes
+        stroke = next_scribble(gt, prev, sample.ignore)
+        if stroke is None:
+            break
+        scribbles[stroke.mask] = stroke.label
+        prev = session.predict(scribbles, prev=prev)
+        assert prev.shape == gt.shape and prev.dtype == np.int32
+        assert set(np.unique(prev)) <= {0, 1, 2}
+        np.testing.assert_array_equal(prev[scribbles > 0], scribbles[scribbles > 0])
+    assert session.encoder_calls == 1
