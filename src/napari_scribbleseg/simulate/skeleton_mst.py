@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 from scipy import interpolate, ndimage
@@ -123,7 +125,10 @@ def _spline(points: np.ndarray) -> np.ndarray:
     if len(points) < 3:
         return geometry.resample_polyline(points, 0.5)
     k = min(3, len(points) - 1)
-    tck, _ = interpolate.splprep([points[:, 0], points[:, 1]], k=k, s=float(len(points)))
+    with warnings.catch_warnings():
+        # FITPACK warns when it cannot meet the smoothing target exactly; the spline it returns is fine
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tck, _ = interpolate.splprep([points[:, 0], points[:, 1]], k=k, s=float(len(points)))
     length = float(np.hypot(*np.diff(points, axis=0).T).sum())
     u = np.linspace(0.0, 1.0, max(2, int(2 * length)))
     return np.stack(interpolate.splev(u, tck), axis=1)
