@@ -1,8 +1,9 @@
 """004's robustness study: misleading interactions, and noisy strokes (jitter, elastic warp).
 
-004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones (the user repeats a stroke that brings
-nothing new) or *false* ones (the class is given by mistake), drawing the schedule once per sample so
-every model sees the same sequence. Jitter and warp make a simulated stroke look less machine-made.
+004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones or *false* ones (the class is given by
+mistake), drawing the schedule once per sample so every model sees the same sequence. 004 places a
+repetitive click somewhere inside the previously predicted mask; here a repetitive interaction is the
+previous stroke again, which brings nothing new in the same way and needs no random choice. Jitter and warp make a simulated stroke look less machine-made.
 All randomness comes from the ``rng`` passed in.
 """
 
