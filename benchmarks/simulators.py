@@ -65,7 +65,7 @@ def protocol(tasks) -> None:
     for gt, pred, ignore in tasks:
         runs["scribble"].append(timed(first_interaction, gt, ignore=ignore) + timed(next_scribble, gt, pred, ignore))
         runs["click"].append(timed(first_interaction, gt, "click", ignore=ignore) + timed(next_click, gt, pred, ignore))
-        full = lambda mask, max_side=256: original(mask, max_side=10**6)  # noqa: E731
+        full = lambda mask, max_side=256: original(mask, max_side=10**6)
         with mock.patch.object(geometry, "longest_skeleton_path", full):
             runs["scribble_fullres"].append(
                 timed(first_interaction, gt, ignore=ignore) + timed(next_scribble, gt, pred, ignore)

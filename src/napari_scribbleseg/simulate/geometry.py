@@ -158,7 +158,7 @@ def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray |
     graph, coords = _skeleton_graph(skeleton)
     forest = nx.minimum_spanning_tree(graph, algorithm="kruskal")
     best_path, best_length = None, -1.0
-    for component in sorted((min(c) for c in nx.connected_components(forest))):
+    for component in sorted(min(c) for c in nx.connected_components(forest)):
         end, _, _ = _farthest(forest, component)
         _, length, path = _farthest(forest, end)
         if len(path) >= 2 and length > best_length:

@@ -13,8 +13,8 @@ Label maps are (H, W) integer arrays, axis order (row, col). Binary tasks use gt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

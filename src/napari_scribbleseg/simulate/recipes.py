@@ -8,14 +8,19 @@ that class the previous mask gave another class (binary: FN -> positives, FP -> 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
 from napari_scribbleseg.simulate.corrective import corrective_scribble
-from napari_scribbleseg.simulate.meta import axial_scribble, bezier_scribble, boundary_scribble, scribbleseg_scribbles
+from napari_scribbleseg.simulate.meta import (
+    axial_scribble,
+    bezier_scribble,
+    boundary_scribble,
+    scribbleseg_scribbles,
+)
 from napari_scribbleseg.simulate.naive import linked_points_scribble
 from napari_scribbleseg.simulate.skeleton_mst import skeleton_mst_scribble
 

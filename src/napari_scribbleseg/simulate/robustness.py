@@ -15,7 +15,12 @@ from scipy import ndimage
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
 from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
-from napari_scribbleseg.simulate.protocol import KINDS, Interaction, next_click, next_scribble
+from napari_scribbleseg.simulate.protocol import (
+    KINDS,
+    Interaction,
+    next_click,
+    next_scribble,
+)
 
 STEP_KINDS = ("effective", "repetitive", "false")
 

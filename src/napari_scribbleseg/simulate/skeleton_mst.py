@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import networkx as nx
@@ -23,7 +24,12 @@ import numpy as np
 from scipy import interpolate, ndimage
 
 from napari_scribbleseg.simulate import geometry
-from napari_scribbleseg.simulate._strokes import Width, draw_width, sample_pixels, stroke_along
+from napari_scribbleseg.simulate._strokes import (
+    Width,
+    draw_width,
+    sample_pixels,
+    stroke_along,
+)
 from napari_scribbleseg.simulate._validate import generator, region_mask
 
 
@@ -184,7 +190,7 @@ def skeleton_mst_scribble(
         while forest.number_of_edges():
             path = _longest_path(forest)
             out |= stroke_along(_spline(points[path]), w, component)
-            forest.remove_edges_from(zip(path[:-1], path[1:]))
+            forest.remove_edges_from(itertools.pairwise(path))
             drawn = True
         if not drawn or not (out & component).any():
             out |= stroke_along(points[:1], w, component)
