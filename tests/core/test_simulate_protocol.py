@@ -94,6 +94,13 @@ def test_error_regions_leave_out_ignore_and_read_pred_zero_as_background():
     assert error_regions(gt, np.where(gt == 1, 1, 0)) == []
 
 
+def test_bool_ground_truth_is_a_binary_task():
+    mask = disk((50, 80), (25, 40), 15)
+    assert next_scribble(mask, None) == next_scribble(binary(mask), None)
+    (label, region), = error_regions(mask, mask & (np.arange(80)[None, :] < 40))
+    assert label == 1 and region.sum() == np.sum(mask[:, 40:])
+
+
 def test_error_regions_multi_class_pred_zero_is_wrong():
     gt = np.ones((10, 30), int)
     gt[:, 10:20] = 2
@@ -145,12 +152,16 @@ def test_scribble_goes_to_the_larger_blob():
     assert it.label == 1 and it.mask[:, :100].any() and not it.mask[:, 100:].any()
 
 
-@pytest.mark.parametrize("region_slice", [(slice(10, 11), slice(5, 60)), (slice(20, 21), slice(30, 31))])
-def test_thin_line_and_single_pixel_regions_still_get_a_stroke(region_slice):
+@pytest.mark.parametrize(
+    "region_slice",
+    [(slice(10, 11), slice(5, 60)), (slice(20, 21), slice(30, 31)), (slice(18, 23), slice(28, 33))],
+    ids=["thin_line", "one_pixel", "small_square"],
+)
+def test_thin_and_tiny_regions_still_get_a_stroke(region_slice):
     region = np.zeros((40, 70), bool)
     region[region_slice] = True
     mask, path = scribble_in_region(region, width=3)
-    assert mask.any() and not np.any(mask & ~region)
+    assert mask.any() and not np.any(mask & ~protected_region(region, 3))
     assert np.all(region[tuple(np.rint(path).astype(int).T)])
 
 

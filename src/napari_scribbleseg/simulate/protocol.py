@@ -21,7 +21,12 @@ import numpy as np
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
 from napari_scribbleseg.simulate import geometry
-from napari_scribbleseg.simulate._validate import bool_mask, label_map, region_mask
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    ground_truth,
+    label_map,
+    region_mask,
+)
 
 KINDS = ("scribble", "click")
 
@@ -86,9 +91,9 @@ def error_regions(
 
     Parameters
     ----------
-    gt : (H, W) int
-        Ground truth, classes 1..K (binary: 1 = object, 2 = background). Pixels with value 0 must be
-        listed in ``ignore`` (0 is not a class).
+    gt : (H, W) int or bool
+        Ground truth, classes 1..K (binary: 1 = object, 2 = background; a bool mask is read as that).
+        Pixels with value 0 must be listed in ``ignore`` (0 is not a class).
     pred : (H, W) int or None
         Prediction; None means nothing predicted yet. In a binary task (gt values <= 2) a predicted 0
         counts as background (2); with more classes 0 is "no class", wrong wherever gt is labelled.
@@ -104,7 +109,7 @@ def error_regions(
         8-connected components of ``gt != pred`` outside ``ignore``, split by gt class, sorted by
         size descending; equal sizes by class ascending, then by their first pixel in raster order.
     """
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     valid = ~bool_mask(ignore, "ignore", gt.shape)
     if np.any((gt == 0) & valid):
         raise InputError(
@@ -151,7 +156,7 @@ def scribble_in_region(
     mask : (H, W) bool
         The stroke, non-empty, inside the (eroded) region.
     path : (N, 2) float64
-        Its centre line (row, col).
+        Its centre line (row, col), before clipping.
     """
     region = region_mask(region, "error region")
     if not width >= 1:
@@ -163,8 +168,9 @@ def scribble_in_region(
         stroke = rasterize_path(path, region.shape, width) & target
         if stroke.any():
             return stroke, path
+    # the interior-most point always survives the erosion (it erodes by at most half its depth)
     center = np.array([geometry.interior_point(region)], np.float64)
-    stroke = rasterize_path(center, region.shape, width) & region
+    stroke = rasterize_path(center, region.shape, width) & target
     return stroke, center
 
 
@@ -222,7 +228,7 @@ def first_interaction(
 ) -> Interaction:
     """The first interaction of a binary session: a positive stroke (class ``label``, default the object 1)
     on the largest connected part of that class in ``gt`` (H, W) int, outside ``ignore``."""
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     valid = ~bool_mask(ignore, "ignore", gt.shape)
     target = (gt == label) & valid
     if not target.any():

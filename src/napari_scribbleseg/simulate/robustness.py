@@ -14,7 +14,11 @@ from scipy import ndimage
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
-from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    generator,
+    ground_truth,
+)
 from napari_scribbleseg.simulate.protocol import (
     KINDS,
     Interaction,
@@ -68,7 +72,7 @@ def false_interaction(
     rng = generator(rng)
     if kind not in KINDS:
         raise InputError(f"interaction kind {kind!r} is unknown; use one of {KINDS}")
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     step = next_scribble(gt, pred, ignore, width=width) if kind == "scribble" else next_click(gt, pred, ignore, radius=radius)
     if step is None:
         return None
