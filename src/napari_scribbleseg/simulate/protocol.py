@@ -30,6 +30,9 @@ from napari_scribbleseg.simulate._validate import (
 
 KINDS = ("scribble", "click")
 
+#: fall back to the un-eroded region when erosion leaves a longest axis under this share of the region's
+SHATTERED = 0.3
+
 
 @dataclass(frozen=True)
 class Interaction:
@@ -146,7 +149,9 @@ def scribble_in_region(
     """000 Alg. 1 on one region: a smooth stroke along its medial axis.
 
     ``region`` (H, W) bool -> eroded away from its boundary (``protect_boundary``; see
-    :func:`geometry.protected_region`) -> longest medial-axis path (:func:`geometry.longest_skeleton_path`)
+    :func:`geometry.protected_region`; the un-eroded region is used when erosion breaks it into pieces
+    whose longest axis is under :data:`SHATTERED` of the region's) -> longest medial-axis path
+    (:func:`geometry.longest_skeleton_path`)
     -> piecewise cubic Bezier through it -> rasterised ``width`` px wide and clipped to the eroded region.
     When the skeleton has fewer than two pixels (a tiny region) the stroke is a dot of diameter
     ``width`` at the interior-most point.
@@ -163,6 +168,13 @@ def scribble_in_region(
         raise InputError(f"scribble width {width} is too small; use a width of at least 1 pixel (3 is the protocol's)")
     target = geometry.protected_region(region, width) if protect_boundary else region
     skeleton_path = geometry.longest_skeleton_path(target)
+    if protect_boundary and len(geometry.labelled_components(target)[1]) > 1:
+        # erosion shattered the region (a thin band eroded to a dotted line, thin limbs cut off): when
+        # the longest piece's axis is under SHATTERED of the region's, protecting the boundary would
+        # shrink the stroke to a fragment, so the un-eroded region is used instead
+        whole_path = geometry.longest_skeleton_path(region)
+        if geometry.path_length(skeleton_path) < SHATTERED * geometry.path_length(whole_path):
+            target, skeleton_path = region, whole_path
     if skeleton_path is not None:
         path = geometry.smooth_bezier_path(skeleton_path)
         stroke = rasterize_path(path, region.shape, width) & target
