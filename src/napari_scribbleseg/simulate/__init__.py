@@ -40,7 +40,11 @@ from napari_scribbleseg.simulate.protocol import (
     next_scribble,
     scribble_in_region,
 )
-from napari_scribbleseg.simulate.recipes import TRAINING_SIMULATORS, get_training_simulator, simulate_scribbles
+from napari_scribbleseg.simulate.recipes import (
+    TRAINING_SIMULATORS,
+    get_training_simulator,
+    simulate_scribbles,
+)
 from napari_scribbleseg.simulate.robustness import (
     false_interaction,
     jitter_interaction,

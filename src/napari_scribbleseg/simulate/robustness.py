@@ -1,8 +1,9 @@
 """004's robustness study: misleading interactions, and noisy strokes (jitter, elastic warp).
 
-004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones (the user repeats a stroke that brings
-nothing new) or *false* ones (the class is given by mistake), drawing the schedule once per sample so
-every model sees the same sequence. Jitter and warp make a simulated stroke look less machine-made.
+004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones or *false* ones (the class is given by
+mistake), drawing the schedule once per sample so every model sees the same sequence. 004 places a
+repetitive click somewhere inside the previously predicted mask; here a repetitive interaction is the
+previous stroke again, which brings nothing new in the same way and needs no random choice. Jitter and warp make a simulated stroke look less machine-made.
 All randomness comes from the ``rng`` passed in.
 """
 
@@ -13,8 +14,17 @@ from scipy import ndimage
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
-from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
-from napari_scribbleseg.simulate.protocol import KINDS, Interaction, next_click, next_scribble
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    generator,
+    ground_truth,
+)
+from napari_scribbleseg.simulate.protocol import (
+    KINDS,
+    Interaction,
+    next_click,
+    next_scribble,
+)
 
 STEP_KINDS = ("effective", "repetitive", "false")
 
@@ -62,7 +72,7 @@ def false_interaction(
     rng = generator(rng)
     if kind not in KINDS:
         raise InputError(f"interaction kind {kind!r} is unknown; use one of {KINDS}")
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     step = next_scribble(gt, pred, ignore, width=width) if kind == "scribble" else next_click(gt, pred, ignore, radius=radius)
     if step is None:
         return None
