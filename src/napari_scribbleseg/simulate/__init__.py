@@ -46,6 +46,7 @@ from napari_scribbleseg.simulate.recipes import (
     simulate_scribbles,
 )
 from napari_scribbleseg.simulate.robustness import (
+    MisleadingSimulator,
     false_interaction,
     jitter_interaction,
     jitter_path,
@@ -61,6 +62,7 @@ __all__ = [
     "SIMULATORS",
     "TRAINING_SIMULATORS",
     "Interaction",
+    "MisleadingSimulator",
     "axial_scribble",
     "bezier_scribble",
     "boundary_scribble",

@@ -73,6 +73,13 @@ class Interaction:
         )
         return self.label == other.label and self.kind == other.kind and np.array_equal(self.mask, other.mask) and same_path
 
+    def __repr__(self) -> str:
+        points = 0 if self.path is None else len(self.path)
+        return (
+            f"Interaction(label={self.label}, kind={self.kind!r}, pixels={int(self.mask.sum())}, "
+            f"shape={self.mask.shape}, path_points={points})"
+        )
+
     def __hash__(self) -> int:
         return hash((self.label, self.kind, self.mask.shape, np.packbits(self.mask).tobytes()))
 

@@ -2,10 +2,11 @@
 
 001 Sec. 2.3, per connected component of the label:
 
-1. distance field and the (dilated) skeleton of the component;
+1. distance field and the (dilated) skeleton of the component (thinned at <= 128 px resolution: it
+   only shapes the sampling density);
 2. a grid of tiles over the component's box, visited in random order; a tile whose distance-field sum
    exceeds a share of the total gets one point, drawn with density distance x dilated skeleton; pixels
-   within ``r`` of the point are removed and the distance field recomputed, so points keep apart;
+   within half a tile of the point are removed and the distance field updated, so points keep apart;
 3. the points are joined by a minimum spanning tree whose edge cost is the Euclidean length, with the
    part outside the label counted three times;
 4. in 20 % of the graphs 1, 2 or 3 edges (probabilities 1/2, 1/3, 1/6) between points of valence >= 2
