@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--arch", default="scribbleseg_lite0")
+    parser.add_argument("--head-size", type=int, default=None, help="override the model's head input size")
     parser.add_argument("--no-peers", action="store_true", help="skip the classical peers")
     parser.add_argument("--peers", nargs="+", default=["random_walker", "growcut", "grabcut"])
     parser.add_argument("--peer-interactions", type=int, default=3)
@@ -126,8 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     model, source = load_model(args.checkpoint, args.arch)
-    recycled = Session(model, device=args.device)
-    whole = Session(model, device=args.device, recycle=False)
+    recycled = Session(model, device=args.device, head_size=args.head_size)
+    whole = Session(model, device=args.device, recycle=False, head_size=args.head_size)
     peers = {}
     notes = []
     if not args.no_peers:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
                 notes.append(f"peer {name} skipped: {type(err).__name__}: {err}")
 
     load0 = os.getloadavg()
-    print(f"model: {source}; parameters {model.parameter_count()}")
+    print(f"model: {source}; parameters {model.parameter_count()}; head input {recycled.head_size} px")
     print(f"device {recycled.device} (half={recycled.half}); torch threads {torch.get_num_threads()}; "
           f"cpu count {os.cpu_count()}; load average at start {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
     rows = []

@@ -295,3 +295,11 @@ def test_real_grabcut_image_with_simulated_scribbles(grabcut_dir, session):
         assert set(np.unique(prev)) <= {0, 1, 2}
         np.testing.assert_array_equal(prev[scribbles > 0], scribbles[scribbles > 0])
     assert session.encoder_calls == 1
+
+
+def test_head_size_override(model):
+    small = Session(model, device="cpu", head_size=32)
+    small.set_image(_image())
+    assert small.predict(_scribbles()).shape == (96, 80)
+    with pytest.raises(InputError, match="multiple of 8"):
+        Session(model, device="cpu", head_size=100)
