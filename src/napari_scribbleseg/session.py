@@ -209,19 +209,31 @@ class Session:
 
     def prepare(
         self,
-        items: Iterable[tuple[Hashable, np.ndarray]],
+        items: Iterable[tuple[Hashable, np.ndarray]] | Iterable[np.ndarray],
         kind: str = "auto",
         window: Any = None,
         progress: Callable[[int, int], None] | None = None,
+        keys: Iterable[Hashable] | None = None,
     ) -> int:
-        """Precompute features of ``(key, image)`` pairs (e.g. neighbouring slices); return how many were computed.
+        """Precompute features of images ahead of use (e.g. neighbouring slices); return how many were computed.
+
+        Parameters
+        ----------
+        items : iterable
+            ``(key, image)`` pairs, or plain images when ``keys`` is given.
+        kind, window :
+            As in :meth:`set_image`.
+        progress : callable, optional
+            ``progress(done, total)`` after each image.
+        keys : iterable of hashable, optional
+            Cache keys of ``items`` when those are plain images (``prepare(images, keys=...)``).
 
         The current image does not change. The lock is taken per image, so a ``predict`` from another
         thread waits for one image at most. Stops early once the cache would evict entries it just made.
         """
-        items = list(items)
+        pairs = list(zip(keys, items)) if keys is not None else list(items)
         computed = 0
-        for done, (key, image) in enumerate(items, 1):
+        for done, (key, image) in enumerate(pairs, 1):
             if done > self.cache_size - 1:
                 break
             with self._lock:
@@ -230,7 +242,7 @@ class Session:
                     self._store(cache_key, self._compute(image, kind, window))
                     computed += 1
             if progress is not None:
-                progress(done, len(items))
+                progress(done, len(pairs))
         return computed
 
     def is_cached(self, key: Hashable, kind: str = "auto", window: Any = None) -> bool:

@@ -100,6 +100,10 @@ def test_prepare_precomputes_neighbours(session):
     for i in range(4):
         session.set_image(volume[i], key=("v", 0, i))
     assert session.encoder_calls == 4
+    # the same with images and keys apart
+    assert session.prepare(list(volume), keys=[("w", 0, i) for i in range(4)]) == 4
+    session.set_image(volume[2], key=("w", 0, 2))
+    assert session.encoder_calls == 8
 
 
 def test_cache_is_bounded(model):
