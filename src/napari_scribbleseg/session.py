@@ -96,6 +96,10 @@ class Session:
         ``predict``: the "whole network per interaction" reference of the latency benchmark.
     num_threads : int, optional
         Calls ``torch.set_num_threads`` (process-wide) when given.
+    max_batch : int
+        Classes per head batch: up to this many scribbled classes run as one batch over the shared
+        features; more run in several, and ``predict`` keeps a running arg-max, so memory stays
+        bounded even with 255 classes.
     head_size : int, optional
         Side of the head's input, overriding the model's ``config.head_size`` (a multiple of 8). The
         head is fully convolutional, so any size runs the same weights: smaller is faster (224 costs
@@ -127,6 +131,7 @@ class Session:
         recycle: bool = True,
         num_threads: int | None = None,
         head_size: int | None = None,
+        max_batch: int = 16,
     ):
         import copy
 
@@ -152,6 +157,7 @@ class Session:
         self.cache_size = int(cache_size)
         self.zoom_in = zoom_in
         self.recycle = recycle
+        self.max_batch = max(1, int(max_batch))
         self.head_size = int(head_size or self.config.head_size)
         if self.head_size % 8 or self.head_size < 32:
             raise InputError(f"head_size {self.head_size} must be a multiple of 8 and at least 32")
@@ -307,12 +313,20 @@ class Session:
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
-            if logits is None:
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            if not classes:
                 return np.zeros(labels.shape, np.int32)
             import torch
 
-            best, index = logits.max(0)
+            best = index = None
+            for start, logits in chunks:  # a running arg-max: never all K full-size logit maps at once
+                value, where = logits.max(0)
+                where = where + start
+                if best is None:
+                    best, index = value, where
+                else:
+                    better = value > best
+                    best, index = torch.where(better, value, best), torch.where(better, where, index)
             table = torch.as_tensor(classes, dtype=torch.int32, device=best.device)
             out = torch.where(best > 0, table[index], 0).cpu().numpy()
             scribbled = labels > 0
@@ -331,15 +345,17 @@ class Session:
 
         Softmax over the K class logits and the background logit 0; the background's share is
         ``1 - sum``. Scribbled pixels are certain of their class. Without scribbles: (0, H, W).
+        Holds K x H x W float32 logits at once (``predict`` does not).
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
-            if logits is None:
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            if not classes:
                 return np.zeros((0, *labels.shape), np.float32)
             import torch
 
-            full = torch.cat([torch.zeros_like(logits[:1]), logits.float()], 0)
+            logits = torch.cat([c for _, c in chunks], 0)
+            full = torch.cat([torch.zeros_like(logits[:1]), logits], 0)
             proba = torch.softmax(full, 0)[1:].cpu().numpy()
             scribbled = labels > 0
             proba[:, scribbled] = (labels[scribbled][None] == np.asarray(classes)[:, None]).astype(np.float32)
@@ -347,18 +363,11 @@ class Session:
             return proba
 
     def _logits(self, scribbles, prev, extreme_points):
-        """Validate inputs and run the head: (labels, classes, (K, H, W) logits or None)."""
-        import torch
+        """Validate inputs; return (labels, classes, iterator of (first class index, (k, H, W) float32 logits)).
 
-        from napari_scribbleseg.model.crop import (
-            OUTSIDE_LOGIT,
-            CropTransform,
-            zoom_masks,
-        )
-        from napari_scribbleseg.model.guidance import (
-            extreme_point_disks,
-            guidance_crops,
-        )
+        Classes go through the head ``max_batch`` at a time (all at once up to that many).
+        """
+        from napari_scribbleseg.model.guidance import extreme_point_disks
 
         if self._key is None:
             raise NotReadyError("no image is set; call set_image(image) before predict")
@@ -375,20 +384,39 @@ class Session:
             present |= {int(k) for k in extreme_points}
         classes = sorted(present)
         if not classes:
-            return labels, [], None
+            return labels, [], iter(())
+        prev_labels = None if prev is None else _check_prev(prev, (h, w))
         if not self.recycle:
             state.features = self._encode(state.encoder_input)
-        prev_labels = None if prev is None else _check_prev(prev, (h, w))
         current = self._current_stroke(state, labels)
-        cls = np.asarray(classes)
-
-        prev_masks = None if prev_labels is None else prev_labels[None] == cls[:, None, None]
         disks = None
         if extreme_points:
             disks = {k: extreme_point_disks(extreme_points[k], (h, w)) for k in classes if k in extreme_points}
+        starts = range(0, len(classes), self.max_batch)
+        chunks = (
+            (i, self._head_logits(state, labels, classes[i : i + self.max_batch], current, prev_labels, disks, extreme_points))
+            for i in starts
+        )
+        return labels, classes, chunks
+
+    def _head_logits(self, state, labels, classes, current, prev_labels, disks, extreme_points):
+        """(k, H, W) float32 image-space logits of ``classes`` (one head batch)."""
+        import torch
+
+        from napari_scribbleseg.model.crop import (
+            OUTSIDE_LOGIT,
+            CropTransform,
+            zoom_masks,
+        )
+        from napari_scribbleseg.model.guidance import guidance_crops
+
+        h, w = state.shape
+        cls = np.asarray(classes)
         must_hold = zoom_masks(labels, classes, prev_labels if self.zoom_in else None, disks)
         crop = CropTransform.around(must_hold, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
-        prev_t = None if prev_masks is None else torch.from_numpy(prev_masks).to(self.device)
+        prev_t = None
+        if prev_labels is not None:
+            prev_t = torch.from_numpy(prev_labels[None] == cls[:, None, None]).to(self.device)
         with torch.inference_mode():
             guidance = guidance_crops(
                 labels, classes, crop, self.head_size, current, prev_t, self.config.guidance,
@@ -398,8 +426,7 @@ class Session:
             outside = None
             if prev_t is not None and not crop.is_full.all():
                 outside = (prev_t[:, None].float() * 2 - 1) * OUTSIDE_LOGIT
-            logits = crop.from_crop(refined, (h, w), outside)[:, 0]
-        return labels, classes, logits
+            return crop.from_crop(refined, (h, w), outside)[:, 0]
 
     def _current_stroke(self, state: _ImageState, labels: np.ndarray) -> np.ndarray:
         """Pixels painted since the last predict on this image (004's current guidance); same call again -> same answer."""

@@ -307,3 +307,24 @@ def test_head_size_override(model):
     assert small.predict(_scribbles()).shape == (96, 80)
     with pytest.raises(InputError, match="multiple of 8"):
         Session(model, device="cpu", head_size=100)
+
+
+def test_many_classes_in_several_batches_match_one_batch(model):
+    scribbles = _scribbles(classes=tuple(range(1, 8)))
+    one, several = Session(model, device="cpu", max_batch=16), Session(model, device="cpu", max_batch=3)
+    for s in (one, several):
+        s.set_image(_image())
+    proba = one.predict_proba(scribbles)
+    np.testing.assert_allclose(several.predict_proba(scribbles), proba, atol=1e-5)
+    # labels agree wherever the winner is not a near-tie (an untrained model has many of those)
+    full = np.sort(np.concatenate([1 - proba.sum(0, keepdims=True), proba]), 0)
+    clear = full[-1] - full[-2] > 1e-4
+    np.testing.assert_array_equal(several.predict(scribbles)[clear], one.predict(scribbles)[clear])
+
+
+def test_255_classes_are_accepted(session):
+    session.set_image(_image(shape=(64, 64)))
+    scribbles = np.zeros((64, 64), np.int32)
+    scribbles.ravel()[np.arange(255) * 16] = np.arange(1, 256)
+    labels = session.predict(scribbles)
+    np.testing.assert_array_equal(labels[scribbles > 0], scribbles[scribbles > 0])
