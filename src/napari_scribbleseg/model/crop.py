@@ -3,9 +3,9 @@
 A :class:`CropTransform` holds one box per batch item (one per class in a multi-class prediction).
 Boxes are in pixel-edge coordinates of the full image, ``(y0, x0, y1, x1)`` with ``(0, 0, H, W)`` the
 whole image, so they do not depend on the resolution of the tensor being cropped: the same object
-crops the full-resolution stroke maps (:meth:`CropTransform.rasterize`), the stride-4 and stride-16 cached features and the
-image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the head's output back
-(:meth:`CropTransform.from_crop`, ``grid_sample``). All use ``align_corners=False`` conventions.
+draws the strokes into the crop (:meth:`CropTransform.rasterize`), crops the stride-4 and stride-16
+cached features and the image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the
+head's output back (:meth:`CropTransform.from_crop`). All follow ``align_corners=False`` conventions.
 """
 
 from __future__ import annotations
@@ -26,21 +26,21 @@ def zoom_masks(
     labels: np.ndarray,
     classes: list[int],
     prev: np.ndarray | None = None,
-    extreme_boxes: dict[int, np.ndarray] | None = None,
+    extreme_disks: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(K, H, W) bool: what each class's zoom-in box must hold (the Session's rule, for training too).
 
     A class with a non-empty previous mask (``prev`` (H, W) int labels) gets its previous mask plus its
     strokes (000's zoom-in from the second interaction); a class with extreme-point disks in
-    ``extreme_boxes`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
+    ``extreme_disks`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
     class gets nothing, i.e. the whole image (:meth:`CropTransform.around`).
     """
     labels = np.asarray(labels)
     cls = np.asarray(classes)
     masks = np.zeros((len(cls), *labels.shape), bool)
     for i, k in enumerate(classes):
-        if extreme_boxes and k in extreme_boxes:
-            masks[i] = extreme_boxes[k]
+        if extreme_disks and k in extreme_disks:
+            masks[i] = extreme_disks[k]
     if prev is not None:
         prev_masks = np.asarray(prev)[None] == cls[:, None, None]
         has_prev = prev_masks.reshape(len(cls), -1).any(1)
