@@ -300,3 +300,79 @@ def _index(axis: int, index: int) -> tuple:
 
 def _caches_features(predictor: Any) -> bool:
     return hasattr(predictor, "feature_cache") or hasattr(predictor, "cache")
+
+
+def seeds_from_labels(labels: np.ndarray, background: int, erosion: int = 2, ring: int = 3) -> np.ndarray:
+    """Scribbles that let a segmented slice guide its neighbour: an eroded skeleton per class, a ring around.
+
+    Parameters
+    ----------
+    labels : (H, W) int
+        The segmented slice (0 and ``background`` mean no object).
+    background : int
+        The class value to give the ring around the objects.
+    erosion, ring : int
+        Pixels eroded from each object before its skeleton is taken; gap between objects and the ring.
+
+    Returns
+    -------
+    (H, W) int32 scribble map; empty when no object survives the erosion.
+    """
+    from scipy import ndimage
+    from skimage.morphology import skeletonize
+
+    seeds = np.zeros(labels.shape, np.int32)
+    objects = (labels > 0) & (labels != background)
+    for k in np.unique(labels[objects]):
+        core = ndimage.binary_erosion(labels == k, iterations=erosion)
+        seeds[ndimage.binary_dilation(skeletonize(core))] = int(k)
+    if np.any(seeds):
+        near = ndimage.binary_dilation(objects, iterations=ring)
+        seeds[ndimage.binary_dilation(near, iterations=2) & ~near] = background
+    return seeds
+
+
+def propagate_slices(
+    segmenter: InteractiveSegmenter,
+    key: SliceKey,
+    directions: Iterable[int] = (-1, 1),
+    steps: int | None = 1,
+    background: Iterable[int] = (),
+    min_pixels: int = 10,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> dict[SliceKey, np.ndarray]:
+    """Segment the slices next to ``key`` from its prediction, one after the other.
+
+    Each neighbour is predicted with seeds derived from the slice before it (:func:`seeds_from_labels`)
+    and that slice as the previous mask; a direction stops after ``steps`` slices (None: no limit), when
+    the objects vanish (fewer than ``min_pixels``), or when ``cancelled()``. Uses
+    :mod:`napari_scribbleseg.volume` where it provides ``propagate``; this loop otherwise.
+
+    Returns
+    -------
+    dict slice key -> (H, W) int32 labels of each newly segmented slice.
+    """
+    start = segmenter.predictions.get(key)
+    if start is None:
+        raise NotReadyError("this slice has no segmentation yet; paint strokes on it before propagating")
+    background = list(background)
+    ring = background[0] if background else int(start.max()) + 1
+    out: dict[SliceKey, np.ndarray] = {}
+    axis, index = key
+    for direction in directions:
+        labels, i, done = start, index, 0
+        while steps is None or done < steps:
+            i += direction
+            if not 0 <= i < segmenter.image.shape[axis] or cancelled():
+                break
+            seeds = seeds_from_labels(labels, ring)
+            if not np.any(seeds):
+                break
+            result = segmenter.run(Request(segmenter.generation, (axis, i), seeds, labels))
+            predicted = np.where(result.labels == ring, 0, result.labels) if not background else result.labels
+            objects = (predicted > 0) & ~np.isin(predicted, background)
+            if np.count_nonzero(objects) < min_pixels:
+                break
+            out[(axis, i)] = predicted
+            labels, done = predicted, done + 1
+    return out
