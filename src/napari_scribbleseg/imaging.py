@@ -1,0 +1,277 @@
+"""Intensities -> model input: RGB photos, grey images, CT windows (HU) and MR percentile normalisation.
+
+Every predictor sees an (H, W, 3) float32 image in [0, 1]; this module is the one place that turns
+the many intensity conventions (uint8 photos, uint16 microscopy, CT in Hounsfield units, z-scored MR)
+into it, and the one place that rejects images that cannot be segmented as given (volumes, RGBA,
+NaN, ...) with a message naming the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from napari_scribbleseg.errors import InputError
+
+#: Named CT windows as (level, width) in Hounsfield units.
+CT_WINDOWS: dict[str, tuple[float, float]] = {
+    "abdomen": (40.0, 400.0),
+    "liver": (60.0, 160.0),
+    "lung": (-600.0, 1500.0),
+    "bone": (400.0, 1800.0),
+    "brain": (40.0, 80.0),
+    "soft_tissue": (50.0, 350.0),
+}
+DEFAULT_CT_WINDOW = "abdomen"
+
+#: Intensity conventions understood by :func:`to_rgb_float`.
+KINDS = ("auto", "rgb", "gray", "ct", "mr")
+
+# CT air is about -1000 HU; nothing in an MR, photo or microscopy image is that far below zero.
+_CT_MIN_BELOW = -500.0
+
+
+def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Return ``image`` as an array if it is a segmentable 2-D image, else raise :class:`InputError`.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) grey (any real dtype) or (H, W, 3) RGB.
+    name : str
+        What to call the array in error messages (``"image"``, ``"slice 12"``, a file name, ...).
+
+    Returns
+    -------
+    np.ndarray
+        The same data as an ndarray (no copy when ``image`` already is one).
+
+    Raises
+    ------
+    InputError
+        For 0-size, 1-D, 4-D and higher arrays, 3-D volumes, RGBA and 2-channel images, non-numeric or
+        complex dtypes and NaN/inf values; the message says how to fix each.
+    """
+    try:
+        array = np.asarray(image)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise InputError(f"{name} cannot be read as an array ({error}); pass a numpy array (H, W) or (H, W, 3)") from error
+    if np.iscomplexobj(array):
+        raise InputError(f"{name} has complex dtype {array.dtype}; pass the magnitude, e.g. np.abs({name})")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise InputError(
+            f"{name} has non-numeric dtype {array.dtype}; pass a numeric array, e.g. {name}.astype(np.float32)"
+        )
+    if array.size == 0:
+        raise InputError(f"{name} is empty (shape {array.shape}); pass an image with at least one pixel")
+    shape = array.shape
+    if array.ndim < 2:
+        raise InputError(f"{name} is {array.ndim}-D with shape {shape}; pass a 2-D (H, W) or (H, W, 3) image")
+    if array.ndim >= 4:
+        raise InputError(
+            f"{name} is {array.ndim}-D with shape {shape} (e.g. T, Z, Y, X or Z, Y, X, C); "
+            f"pick a time point / channel first, e.g. {name}[t] or {name}[..., c], then one slice"
+        )
+    if array.ndim == 3 and shape[-1] != 3:
+        channels = shape[-1]
+        if channels == 4:
+            raise InputError(f"{name} is RGBA with shape {shape}; drop alpha: {name}[..., :3]")
+        if channels == 2:
+            raise InputError(
+                f"{name} has 2 channels (shape {shape}); pick one channel, e.g. {name}[..., 0], "
+                "or build an RGB image from them"
+            )
+        if channels == 1:
+            raise InputError(f"{name} has a single trailing channel (shape {shape}); squeeze it: {name}[..., 0]")
+        if shape[0] in (3, 4) and shape[1] > 4 and shape[2] > 4:
+            raise InputError(
+                f"{name} looks channels-first with shape {shape}; move the channels last: "
+                f"np.moveaxis({name}, 0, -1) (or, if it is a {shape[0]}-slice volume, pass one slice {name}[z])"
+            )
+        raise InputError(
+            f"{name} is a volume with shape {shape} (Z, Y, X); pass one slice, e.g. vol[z] "
+            "(or segment it with napari_scribbleseg.volume)"
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        if bad:
+            raise InputError(
+                f"{name} contains {bad} NaN/inf values; replace NaN, e.g. np.nan_to_num(img, nan=-1024) "
+                "for CT (air in HU), nan=0 otherwise"
+            )
+    return array
+
+
+def ct_window(hu: np.ndarray, level: float, width: float) -> np.ndarray:
+    """Map Hounsfield units through a CT window to float32 in [0, 1].
+
+    ``level - width / 2`` maps to 0, ``level + width / 2`` to 1; values outside are clipped.
+    """
+    if not width > 0:
+        raise InputError(f"CT window width is {width}; use a positive width in HU, e.g. (40, 400) for abdomen")
+    low = level - width / 2.0
+    out = (np.asarray(hu, dtype=np.float32) - np.float32(low)) / np.float32(width)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def resolve_window(window: "str | tuple[float, float] | None") -> tuple[float, float]:
+    """Return (level, width) in HU for a window name in :data:`CT_WINDOWS`, a pair, or ``None`` (abdomen)."""
+    if window is None:
+        window = DEFAULT_CT_WINDOW
+    if isinstance(window, str):
+        key = window.lower().replace("-", "_").replace(" ", "_")
+        if key not in CT_WINDOWS:
+            raise InputError(f"unknown CT window {window!r}; use one of {sorted(CT_WINDOWS)} or (level, width) in HU")
+        return CT_WINDOWS[key]
+    try:
+        level, width = (float(v) for v in window)
+    except (TypeError, ValueError) as error:
+        raise InputError(
+            f"CT window {window!r} is not (level, width); pass two numbers in HU, e.g. (40, 400), "
+            f"or a name from {sorted(CT_WINDOWS)}"
+        ) from error
+    return level, width
+
+
+def mr_normalize(
+    x: np.ndarray, percentiles: tuple[float, float] = (0.5, 99.5), mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Percentile-normalise MR (or any unitless) intensities to float32 in [0, 1].
+
+    Parameters
+    ----------
+    x : array
+        Intensities of any shape.
+    percentiles : (low, high)
+        Percentiles mapped to 0 and 1; values beyond them are clipped (bright vessels and artefacts
+        would otherwise squash the tissue contrast).
+    mask : bool array, optional
+        Same shape as ``x``: only these pixels set the percentiles (e.g. the brain mask, so the
+        zero background of a skull-stripped scan does not count).
+
+    Returns
+    -------
+    float32 array of ``x``'s shape; all zeros for a constant image.
+    """
+    data = np.asarray(x, dtype=np.float32)
+    low_p, high_p = percentiles
+    if not 0 <= low_p < high_p <= 100:
+        raise InputError(f"percentiles {percentiles} are not 0 <= low < high <= 100; use e.g. (0.5, 99.5)")
+    values = data
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != data.shape:
+            raise InputError(f"mask has shape {mask.shape} but the image is {data.shape}; pass a mask of the image's shape")
+        if mask.any():
+            values = data[mask]
+    low, high = np.percentile(values, [low_p, high_p])
+    if not high > low:
+        return np.zeros(data.shape, np.float32)
+    out = (data - np.float32(low)) / np.float32(high - low)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def guess_kind(image: np.ndarray) -> str:
+    """Guess the intensity convention of a checked image: ``"rgb"``, ``"gray"``, ``"ct"`` or ``"mr"``.
+
+    (H, W, 3) -> rgb; bool, uint8 or floats within [0, 1] -> gray; any values below -500 -> ct (air is
+    about -1000 HU); other integer or float images (uint16 MR, z-scored MR, microscopy) -> mr, i.e.
+    percentile normalisation.
+    """
+    array = np.asarray(image)
+    if array.ndim == 3:
+        return "rgb"
+    if array.dtype == bool or array.dtype == np.uint8:
+        return "gray"
+    low, high = float(array.min()), float(array.max())
+    if low < _CT_MIN_BELOW:
+        return "ct"
+    if np.issubdtype(array.dtype, np.floating) and low >= 0.0 and high <= 1.0:
+        return "gray"
+    return "mr"
+
+
+def _unit_range(array: np.ndarray) -> np.ndarray:
+    """Scale a photo or grey image to float32 [0, 1] by its dtype's convention."""
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if np.issubdtype(array.dtype, np.unsignedinteger) and array.dtype.itemsize <= 2:
+        return array.astype(np.float32) / np.float32(np.iinfo(array.dtype).max)
+    data = array.astype(np.float32)
+    low, high = float(data.min()), float(data.max())
+    if low >= 0.0 and high <= 1.0 and np.issubdtype(array.dtype, np.floating):
+        return data
+    if low >= 0.0 and high <= 255.0:
+        return data / np.float32(255.0)
+    if high <= low:
+        return np.zeros_like(data)
+    return (data - np.float32(low)) / np.float32(high - low)
+
+
+def to_rgb_float(
+    image: np.ndarray,
+    kind: str = "auto",
+    window: "str | tuple[float, float] | None" = None,
+    percentiles: tuple[float, float] = (0.5, 99.5),
+) -> np.ndarray:
+    """Convert an image to the model's input: (H, W, 3) float32 in [0, 1].
+
+    Parameters
+    ----------
+    image : array
+        (H, W) or (H, W, 3), any real dtype (checked by :func:`check_image`).
+    kind : {"auto", "rgb", "gray", "ct", "mr"}
+        ``"rgb"``/``"gray"``: uint8 and uint16 scaled by the dtype's maximum, floats kept when in
+        [0, 1], divided by 255 when in [0, 255], else min-max scaled. ``"ct"``: Hounsfield units
+        through ``window``. ``"mr"``: percentile normalisation (:func:`mr_normalize`). ``"auto"``:
+        :func:`guess_kind`.
+    window : str or (level, width), optional
+        CT window: a name in :data:`CT_WINDOWS` or (level, width) in HU; default abdomen (40, 400).
+    percentiles : (low, high)
+        For ``"mr"``.
+
+    Returns
+    -------
+    (H, W, 3) float32 in [0, 1]; grey inputs are repeated over the three channels.
+    """
+    array = check_image(image)
+    if kind not in KINDS:
+        raise InputError(f"unknown image kind {kind!r}; use one of {list(KINDS)}")
+    if kind == "auto":
+        kind = guess_kind(array)
+    if kind in ("ct", "mr") and array.ndim == 3:
+        raise InputError(
+            f"a {kind.upper()} image must be one channel (H, W) of raw intensities but this one is RGB "
+            f"{array.shape}; pass the raw slice, or kind='rgb' for an already windowed picture"
+        )
+    if kind == "ct":
+        level, width = resolve_window(window)
+        out = ct_window(array, level, width)
+    elif kind == "mr":
+        out = mr_normalize(array, percentiles)
+    else:
+        out = _unit_range(array)
+    if out.ndim == 2:
+        out = np.repeat(out[..., None], 3, axis=2)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def image_key(image: np.ndarray) -> str:
+    """A cheap, stable content hash of an image, for feature caches.
+
+    Hashes the shape, the dtype, a strided sample of at most ~65k values and the row and column sums,
+    so an edit anywhere changes the key with near certainty while a 1024x1024 image costs a few ms.
+    Equal arrays give equal keys in every process and on every run.
+    """
+    array = np.asarray(image)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((array.shape, array.dtype.str)).encode())
+    flat = array.reshape(-1)
+    if flat.size:
+        step = max(1, flat.size // 65536)
+        digest.update(np.ascontiguousarray(flat[::step]).tobytes())
+        if array.ndim >= 2:
+            digest.update(array.sum(axis=0, dtype=np.float64).tobytes())
+            digest.update(array.sum(axis=1, dtype=np.float64).tobytes())
+    return digest.hexdigest()

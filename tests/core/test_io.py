@@ -1,0 +1,133 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_scribbleseg import io
+from napari_scribbleseg.errors import InputError
+
+# an oblique, anisotropic geometry: a round trip that drops any of it is caught
+DIRECTION = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+SPACING = (2.5, 0.8, 0.6)  # (z, y, x) mm
+ORIGIN = (-120.5, 33.25, 7.0)  # (x, y, z) mm
+
+
+def _labels(shape=(6, 20, 30)) -> np.ndarray:
+    labels = np.zeros(shape, np.int32)
+    labels[1:4, 5:12, 3:9] = 1
+    labels[2:5, 10:18, 15:25] = 3
+    return labels
+
+
+def _assert_geometry(volume: io.Volume, spacing, origin, direction) -> None:
+    np.testing.assert_allclose(volume.spacing, spacing, atol=1e-5)
+    np.testing.assert_allclose(volume.origin, origin, atol=1e-4)
+    np.testing.assert_allclose(volume.direction, direction, atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii", ".mha", ".mhd", ".nrrd"])
+def test_labels_round_trip_keeps_geometry(tmp_path, suffix):
+    labels = _labels()
+    path = io.write_labels(tmp_path / f"labels{suffix}", labels, spacing=SPACING, origin=ORIGIN, direction=DIRECTION)
+    volume = io.read_volume(path)
+    np.testing.assert_array_equal(volume.array, labels)
+    assert volume.array.dtype == np.uint8
+    _assert_geometry(volume, SPACING, ORIGIN, DIRECTION)
+
+
+def test_labels_take_the_geometry_of_the_image_they_belong_to(tmp_path):
+    image = io.Volume(np.zeros((6, 20, 30), np.int16), SPACING, ORIGIN, DIRECTION)
+    path = io.write_labels(tmp_path / "seg.nii.gz", _labels(), like=image)
+    _assert_geometry(io.read_volume(path), SPACING, ORIGIN, DIRECTION)
+    many = _labels()
+    many[0, 0, 0] = 300
+    assert io.read_volume(io.write_labels(tmp_path / "many.nrrd", many, like=image)).array.dtype == np.uint16
+
+
+def test_dicom_series_reads_in_hu_with_geometry(totalseg_dir):
+    volume = io.read_volume(totalseg_dir / "example_ct_dicom")
+    assert volume.shape == (20, 512, 512)
+    np.testing.assert_allclose(volume.spacing, (2.0, 0.9765625, 0.9765625))
+    np.testing.assert_allclose(volume.origin, (-249.51171875, -437.51171875, -804.5))
+    assert volume.meta["modality"] == "CT"
+    assert volume.array.min() == -1024  # rescale intercept applied: air in HU
+
+
+def test_dicom_labels_round_trip_beside_the_series(totalseg_dir, tmp_path):
+    image = io.read_volume(totalseg_dir / "example_ct_dicom")
+    # the NIfTI labels store the same grid with the rows flipped; resampling puts them on the image grid
+    seg = io.read_volume(totalseg_dir / "example_seg_dicom.nii.gz")
+    labels = io.resample_like(seg, image)
+    np.testing.assert_array_equal(labels, seg.array[:, ::-1, :])
+    folder = io.write_labels(tmp_path / "labels_dicom", labels, like=image)
+    back = io.read_volume(folder)
+    np.testing.assert_array_equal(back.array, labels)
+    _assert_geometry(back, image.spacing, image.origin, image.direction)
+    assert back.meta["frame_of_reference_uid"] == image.meta["frame_of_reference_uid"]
+    nifti = io.read_volume(io.write_labels(tmp_path / "labels.nii.gz", labels, like=image))
+    _assert_geometry(nifti, image.spacing, image.origin, image.direction)
+
+
+def test_oblique_dicom_series_round_trip(tmp_path):
+    folder = io.write_labels(tmp_path / "series", _labels(), spacing=SPACING, origin=ORIGIN, direction=DIRECTION)
+    assert len(list(Path(folder).glob("*.dcm"))) == 6
+    back = io.read_volume(folder)
+    np.testing.assert_array_equal(back.array, _labels())
+    _assert_geometry(back, SPACING, ORIGIN, DIRECTION)
+    single = io.read_volume(sorted(Path(folder).glob("*.dcm"))[2])
+    assert single.shape == (1, 20, 30)
+    np.testing.assert_array_equal(single.array[0], _labels()[2])
+
+
+def test_four_d_nifti_gives_channels_last(tmp_path):
+    import nibabel as nib
+
+    data = np.random.default_rng(0).normal(size=(30, 20, 6, 4)).astype(np.float32)  # (X, Y, Z, C)
+    nib.save(nib.Nifti1Image(data, np.diag([0.6, 0.8, 2.5, 1.0])), str(tmp_path / "modalities.nii.gz"))
+    volume = io.read_volume(tmp_path / "modalities.nii.gz")
+    assert volume.array.shape == (6, 20, 30, 4)
+    np.testing.assert_allclose(volume.array[2, 5, 7], data[7, 5, 2])
+    np.testing.assert_allclose(volume.spacing, SPACING)
+
+
+def test_missing_and_unreadable_files_name_the_path_and_formats(tmp_path):
+    with pytest.raises(InputError) as info:
+        io.read_volume(tmp_path / "nothing.nii.gz")
+    assert "nothing.nii.gz" in str(info.value) and ".nrrd" in str(info.value)
+    broken = tmp_path / "broken.nii.gz"
+    broken.write_bytes(b"not a nifti file at all")
+    with pytest.raises(InputError) as info:
+        io.read_volume(broken)
+    assert "broken.nii.gz" in str(info.value) and "DICOM series" in str(info.value)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(InputError, match="unsupported suffix '.txt'"):
+        io.read_volume(text)
+    with pytest.raises(InputError, match="holds no DICOM series"):
+        io.read_volume(tmp_path)
+
+
+def test_write_labels_rejects_bad_labels_and_suffixes(tmp_path):
+    image = io.Volume(np.zeros((6, 20, 30), np.int16))
+    with pytest.raises(InputError, match=r"labels have shape \(6, 20, 31\) but the image"):
+        io.write_labels(tmp_path / "a.nii.gz", np.zeros((6, 20, 31), np.uint8), like=image)
+    with pytest.raises(InputError, match="non-integer"):
+        io.write_labels(tmp_path / "a.nii.gz", np.full((2, 3, 3), 0.5))
+    with pytest.raises(InputError, match="negative"):
+        io.write_labels(tmp_path / "a.nii.gz", -np.ones((2, 3, 3), int))
+    with pytest.raises(InputError, match="cannot write labels to .*png"):
+        io.write_labels(tmp_path / "a.png", np.ones((2, 3, 3), int))
+
+
+def test_slices_along_every_axis_with_their_spacing():
+    volume = np.arange(4 * 5 * 6).reshape(4, 5, 6)
+    assert io.slice_volume(volume, 0, 2).shape == (5, 6)
+    np.testing.assert_array_equal(io.slice_volume(volume, 1, 3), volume[:, 3, :])
+    np.testing.assert_array_equal(io.slice_volume(volume, 2, -1), volume[:, :, 5])
+    assert io.slice_spacing(SPACING, 0) == (0.8, 0.6)
+    assert io.slice_spacing(SPACING, 1) == (2.5, 0.6)
+    assert io.slice_spacing(SPACING, 2) == (2.5, 0.8)
+    with pytest.raises(InputError, match="outside axis 1"):
+        io.slice_volume(volume, 1, 5)
+    with pytest.raises(InputError, match="not a volume axis"):
+        io.slice_volume(volume, 3, 0)
