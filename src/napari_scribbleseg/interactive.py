@@ -135,15 +135,28 @@ class InteractiveSegmenter:
     stale, so the output always shows the latest scribbles' prediction.
     """
 
-    def __init__(self, predictor: Predictor, image: np.ndarray, rgb: bool = False):
+    def __init__(
+        self,
+        predictor: Predictor,
+        image: np.ndarray,
+        rgb: bool = False,
+        kind: str | None = None,
+        spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    ):
         self.image = check_image(image, rgb)
         self.rgb = rgb
+        self.kind = kind
+        self.spacing = tuple(float(s) for s in spacing)
         self.predictor = predictor
         self.scribbles: dict[SliceKey, Scribbles] = {}
         self.predictions: dict[SliceKey, np.ndarray] = {}
+        self.accepted: set[SliceKey] = set()
         self.generation = 0
         self._lock = threading.Lock()
         self._image_key: SliceKey | None = None
+        self._volumes: dict[int, Any] = {}  # axis -> VolumeSegmenter
+        self._given: dict[SliceKey, np.ndarray] = {}  # scribbles already handed to a VolumeSegmenter
+        self._digest: str | None = None
 
     # geometry -----------------------------------------------------------------------------------
     @property
@@ -243,9 +256,21 @@ class InteractiveSegmenter:
             if self._image_key == key:
                 return 0.0
             t0 = time.perf_counter()
-            self.predictor.set_image(self.image_slice(key))
-            self._image_key = key
+            self._set_image(key)
             return (time.perf_counter() - t0) * 1e3
+
+    def _set_image(self, key: SliceKey) -> None:
+        """``predictor.set_image`` with ``kind`` and a cache ``key`` where the predictor takes them (lock held)."""
+        options: dict[str, Any] = {}
+        if self.kind is not None and _accepts(self.predictor.set_image, "kind"):
+            options["kind"] = self.kind
+        if key and _accepts(self.predictor.set_image, "key"):
+            from napari_scribbleseg.volume import volume_key
+
+            self._digest = self._digest or volume_key(self.image)
+            options["key"] = (self._digest, *key)
+        self.predictor.set_image(self.image_slice(key), **options)
+        self._image_key = key
 
     def run(self, request: Request) -> Result:
         """Predict ``request`` (safe on a worker thread). Empty scribbles give an all-zero map."""
@@ -256,8 +281,7 @@ class InteractiveSegmenter:
         else:
             with self._lock:
                 if self._image_key != request.key:  # a prefetch moved the predictor meanwhile
-                    self.predictor.set_image(self.image_slice(request.key))
-                    self._image_key = request.key
+                    self._set_image(request.key)
                 labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev), np.int32)
         if labels.shape != request.scribbles.shape:
             raise NotReadyError(
@@ -277,102 +301,111 @@ class InteractiveSegmenter:
         self.predictions[result.key] = result.labels
         return True
 
-    def prefetch(self, keys: Iterable[SliceKey], cancelled: Callable[[], bool] = lambda: False) -> int:
-        """Compute the image features of ``keys`` ahead of time, when the predictor caches them.
+    def prefetch(self, keys: Iterable[SliceKey]) -> int:
+        """Compute the image features of the slices ``keys`` ahead of time (safe on a worker thread).
 
-        Only predictors that keep features per image (``feature_cache`` attribute, as the model's Session)
-        benefit; for others this does nothing. Returns the number of slices prepared.
+        Uses the predictor's ``prepare(images, keys=..., kind=...)`` where it has one (the model's Session
+        caches features per key); other predictors have nothing to prepare. Returns the slices handed over.
         """
-        if not _caches_features(self.predictor):
+        prepare = getattr(self.predictor, "prepare", None)
+        keys = [k for k in keys if k]
+        if prepare is None or not keys:
             return 0
-        done = 0
-        for key in keys:
-            if cancelled():
-                break
-            self.prepare(key)
-            done += 1
-        return done
+        from napari_scribbleseg.volume import volume_key
+
+        options: dict[str, Any] = {}
+        with self._lock:
+            self._digest = self._digest or volume_key(self.image)
+            if _accepts(prepare, "keys"):
+                options["keys"] = [(self._digest, *k) for k in keys]
+            if self.kind is not None and _accepts(prepare, "kind"):
+                options["kind"] = self.kind
+            prepare([self.image_slice(k) for k in keys], **options)
+        return len(keys)
+
+    # volumes ------------------------------------------------------------------------------------
+    def volume_segmenter(self, axis: int, background: int | None) -> Any:
+        """The :class:`~napari_scribbleseg.volume.VolumeSegmenter` of slices across ``axis`` (made once)."""
+        from napari_scribbleseg.volume import VolumeSegmenter
+
+        segmenter = self._volumes.get(axis)
+        if segmenter is None or segmenter.background != background:
+            segmenter = VolumeSegmenter(
+                self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind, background=background
+            )
+            self._volumes[axis] = segmenter
+            self._given = {k: v for k, v in self._given.items() if k[0] != axis}
+        return segmenter
+
+    def propagate(
+        self,
+        key: SliceKey,
+        direction: int,
+        steps: int | None = None,
+        background: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> dict[SliceKey, np.ndarray]:
+        """Carry the segmentation of slice ``key`` to its neighbours with :mod:`napari_scribbleseg.volume`.
+
+        Parameters
+        ----------
+        key : (axis, index)
+            A slice with strokes.
+        direction : -1, +1, or 0 for both ways.
+        steps : int or None
+            Stop after this many slices (None: until the object vanishes, confidence drops, or a slice the
+            user scribbled or accepted is reached).
+        background : the background class (its ring is labelled with it), or None.
+        progress, cancel : ``progress(done, total)`` per slice; ``cancel()`` True stops before the next.
+
+        Returns
+        -------
+        dict slice key -> (H, W) int32 labels of each slice written (accepted slices are never written).
+        """
+        if not key:
+            raise InputError("propagation needs a 3-D volume; this image is 2-D")
+        axis, index = key
+        scribbles = self.scribbles_of(key).labels
+        if not np.any(scribbles):
+            raise InputError("paint strokes on this slice first, then propagate")
+        written: dict[SliceKey, np.ndarray] = {}
+        with self._lock:
+            self._image_key = None  # the volume segmenter moves the predictor between slices
+            volume = self.volume_segmenter(axis, background)
+            for other in sorted(self.accepted):
+                if other[0] == axis and other != key:
+                    volume.lock(other[1])
+            for other, strokes in self.scribbles.items():
+                if other[0] != axis or not np.any(strokes.labels):
+                    continue
+                if other == key or not np.array_equal(self._given.get(other), strokes.labels):
+                    volume.unlock(other[1])
+                    volume.segment_slice(other[1], strokes.labels)
+                    self._given[other] = strokes.labels.copy()
+            steps_iter = volume.iter_propagate(index, "both" if direction == 0 else direction, cancel=cancel)
+            for step in steps_iter:
+                written[(axis, step.index)] = step.labels.copy()
+                if progress is not None:
+                    progress(step.done, step.total)
+                if steps is not None and len(written) >= steps:
+                    steps_iter.close()
+                    break
+        self.predictions.update(written)
+        return written
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _index(axis: int, index: int) -> tuple:
     return (slice(None),) * axis + (index,)
 
 
-def _caches_features(predictor: Any) -> bool:
-    return hasattr(predictor, "feature_cache") or hasattr(predictor, "cache")
-
-
-def seeds_from_labels(labels: np.ndarray, background: int, erosion: int = 2, ring: int = 3) -> np.ndarray:
-    """Scribbles that let a segmented slice guide its neighbour: an eroded skeleton per class, a ring around.
-
-    Parameters
-    ----------
-    labels : (H, W) int
-        The segmented slice (0 and ``background`` mean no object).
-    background : int
-        The class value to give the ring around the objects.
-    erosion, ring : int
-        Pixels eroded from each object before its skeleton is taken; gap between objects and the ring.
-
-    Returns
-    -------
-    (H, W) int32 scribble map; empty when no object survives the erosion.
-    """
-    from scipy import ndimage
-    from skimage.morphology import skeletonize
-
-    seeds = np.zeros(labels.shape, np.int32)
-    objects = (labels > 0) & (labels != background)
-    for k in np.unique(labels[objects]):
-        core = ndimage.binary_erosion(labels == k, iterations=erosion)
-        seeds[ndimage.binary_dilation(skeletonize(core))] = int(k)
-    if np.any(seeds):
-        near = ndimage.binary_dilation(objects, iterations=ring)
-        seeds[ndimage.binary_dilation(near, iterations=2) & ~near] = background
-    return seeds
-
-
-def propagate_slices(
-    segmenter: InteractiveSegmenter,
-    key: SliceKey,
-    directions: Iterable[int] = (-1, 1),
-    steps: int | None = 1,
-    background: Iterable[int] = (),
-    min_pixels: int = 10,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> dict[SliceKey, np.ndarray]:
-    """Segment the slices next to ``key`` from its prediction, one after the other.
-
-    Each neighbour is predicted with seeds derived from the slice before it (:func:`seeds_from_labels`)
-    and that slice as the previous mask; a direction stops after ``steps`` slices (None: no limit), when
-    the objects vanish (fewer than ``min_pixels``), or when ``cancelled()``. Uses
-    :mod:`napari_scribbleseg.volume` where it provides ``propagate``; this loop otherwise.
-
-    Returns
-    -------
-    dict slice key -> (H, W) int32 labels of each newly segmented slice.
-    """
-    start = segmenter.predictions.get(key)
-    if start is None:
-        raise NotReadyError("this slice has no segmentation yet; paint strokes on it before propagating")
-    background = list(background)
-    ring = background[0] if background else int(start.max()) + 1
-    out: dict[SliceKey, np.ndarray] = {}
-    axis, index = key
-    for direction in directions:
-        labels, i, done = start, index, 0
-        while steps is None or done < steps:
-            i += direction
-            if not 0 <= i < segmenter.image.shape[axis] or cancelled():
-                break
-            seeds = seeds_from_labels(labels, ring)
-            if not np.any(seeds):
-                break
-            result = segmenter.run(Request(segmenter.generation, (axis, i), seeds, labels))
-            predicted = np.where(result.labels == ring, 0, result.labels) if not background else result.labels
-            objects = (predicted > 0) & ~np.isin(predicted, background)
-            if np.count_nonzero(objects) < min_pixels:
-                break
-            out[(axis, i)] = predicted
-            labels, done = predicted, done + 1
-    return out

@@ -84,3 +84,29 @@ def test_canvas_draws_the_prediction(segment, paint):
     widget.opacity.setValue(100)
     shot = viewer.screenshot(canvas_only=True, flash=False)
     assert shot.shape[-1] == 4 and shot[..., :3].std() > 10  # really rendered, not a blank canvas
+
+
+def test_worker_thread_keeps_viewer_responsive_and_drops_stale(segment, paint, monkeypatch, qtbot):
+    import time
+
+    from napari_scribbleseg.interactive import InteractiveSegmenter
+
+    viewer, widget = segment
+    monkeypatch.delenv("SCRIBBLESEG_SYNC")
+    slow = widget.segmenter.predictor
+    original = slow.predict
+
+    def predict(scribbles, prev=None):
+        time.sleep(0.3)
+        return original(scribbles, prev)
+
+    monkeypatch.setattr(slow, "predict", predict)
+    delivered = []
+    deliver = InteractiveSegmenter.deliver
+    monkeypatch.setattr(widget.segmenter, "deliver", lambda r: delivered.append(deliver(widget.segmenter, r)) or delivered[-1])
+    paint(widget.scribble_layer, [(20, 10)], 1)
+    paint(widget.scribble_layer, [(20, 50)], 2)  # arrives while the first prediction runs
+    assert widget._worker is not None and not np.any(widget.output_layer.data)  # painting did not wait
+    qtbot.waitUntil(lambda: widget.output_layer.data[20, 55] == 2, timeout=5000)
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=5000)
+    assert delivered == [False, True]  # the first (stale) result was dropped, the latest shown

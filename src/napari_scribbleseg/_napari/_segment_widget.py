@@ -36,7 +36,7 @@ from qtpy.QtWidgets import (
 )
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned, propagate_slices
+from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari._class_table import ClassTable
@@ -70,6 +70,8 @@ class SegmentWidget(QWidget):
         self._worker: Any = None
         self._pending = None
         self._prefetcher: Any = None
+        self._propagating: Any = None
+        self._cancel_propagation: Any = lambda: None
         self._writing = False  # True while the widget itself writes the scribble layer
         self.last_result: Result | None = None
         self._build_ui()
@@ -213,7 +215,7 @@ class SegmentWidget(QWidget):
         scribbles = self._scribble_layer_for(layer, shape)
         committed = self._committed_layer_for(layer, shape)
         predictor = self._ensure_predictor()
-        self.segmenter = InteractiveSegmenter(predictor, data, rgb=bool(layer.rgb))
+        self.segmenter = self._segmenter_for(predictor, data, layer)
         self.image_layer = layer
         self.scribble_layer = scribbles
         self.committed_layer = committed
@@ -229,6 +231,13 @@ class SegmentWidget(QWidget):
         self._key = self._current_key()
         self._load_existing_strokes()
         self.status.setText(f"segmenting {layer.name!r}; paint with the scribble layer's brush")
+
+    @staticmethod
+    def _segmenter_for(predictor: Predictor, data: np.ndarray, layer: Image) -> InteractiveSegmenter:
+        spacing = tuple(float(s) for s in layer.scale[-3:]) if data.ndim == 3 and not layer.rgb else (1.0, 1.0, 1.0)
+        return InteractiveSegmenter(
+            predictor, data, rgb=bool(layer.rgb), kind=layer.metadata.get("kind"), spacing=spacing
+        )
 
     def _scribble_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels | Shapes:
         choice = self.scribble_combo.currentText()
@@ -306,7 +315,7 @@ class SegmentWidget(QWidget):
             self._predictor = get_predictor(predictor)
             self._predictor_name = None
         if self.segmenter is not None:
-            self.segmenter = InteractiveSegmenter(self._predictor, self.segmenter.image, rgb=self.segmenter.rgb)
+            self.segmenter = self._segmenter_for(self._predictor, self.segmenter.image, self.image_layer)
             self._load_existing_strokes()
 
     def _ensure_predictor(self) -> Predictor:
@@ -401,9 +410,11 @@ class SegmentWidget(QWidget):
             return
         from napari.qt.threading import create_worker
 
-        if self._prefetcher is not None:
-            self._prefetcher.quit()
-        self._prefetcher = create_worker(self.segmenter.prefetch, keys, _start_thread=True)
+        if self._prefetcher is None:  # one at a time; the next slice change asks again
+            worker = create_worker(self.segmenter.prefetch, keys, _start_thread=False)
+            worker.finished.connect(lambda: setattr(self, "_prefetcher", None))
+            self._prefetcher = worker
+            worker.start()
 
     def _load_existing_strokes(self) -> None:
         """Take what the scribble layer already holds on the slice in view as the slice's strokes."""
@@ -413,6 +424,9 @@ class SegmentWidget(QWidget):
         known = self.segmenter.scribbles_of(self._key).labels
         if not np.array_equal(painted, known):
             self.segmenter.record(self._key, painted)
+        if not np.any(painted) and self._key in self.segmenter.predictions:
+            self._show(self.segmenter.predictions[self._key])  # e.g. a propagated slice: nothing to redo
+            return
         self.predict()
 
     def _painted(self) -> np.ndarray:
@@ -533,6 +547,7 @@ class SegmentWidget(QWidget):
         if labels is None:
             raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
         self._commit(self._key, labels)
+        self.segmenter.accepted.add(self._key)
         show_info(f"accepted into {self.committed_layer.name!r}")
 
     def _commit(self, key: tuple, labels: np.ndarray) -> None:
@@ -550,23 +565,61 @@ class SegmentWidget(QWidget):
 
     @notify_errors
     def propagate(self, direction: int) -> None:
-        """Segment neighbouring slices from the slice in view: -1 previous, +1 next, 0 both ways to the end."""
+        """Segment neighbouring slices from the slice in view: -1 previous, +1 next, 0 both ways to the end.
+
+        Runs :meth:`InteractiveSegmenter.propagate` (the volume core) in a worker with a progress bar;
+        every slice it writes is shown and committed (never over labels the widget does not own, never
+        on an accepted slice).
+        """
         if self.segmenter is None or not self.segmenter.is_volume:
-            raise InputError("propagation needs a 3-D volume; this image is 2-D")
-        labels = self.segmenter.predictions.get(self._key)
-        if labels is None or not np.any(labels):
-            raise InputError("segment this slice first (paint strokes), then propagate")
+            raise InputError("propagation needs a 3-D volume; open a CT or MR volume (e.g. File > Open Sample)")
+        if self._propagating is not None:
+            raise InputError("a propagation is running; wait for it or press Cancel")
+        key = self._key
+        background = (self.classes.background() or [None])[0]
         steps = None if direction == 0 else 1
-        directions = (-1, 1) if direction == 0 else (direction,)
-        results = propagate_slices(
-            self.segmenter, self._key, directions, steps=steps, background=self.classes.background()
+        if synchronous():
+            try:
+                self._propagated(key, direction, self.segmenter.propagate(key, direction, steps, background))
+            except Exception as exc:  # noqa: BLE001 - strokes and accepted labels stay as they were
+                report(exc)
+            return
+        from napari.qt.threading import create_worker
+        from napari.utils import progress
+
+        bar = progress(total=0, desc="propagating")
+        cancel = {"stop": False}
+        self._cancel_propagation = lambda: cancel.update(stop=True)
+
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        worker = create_worker(
+            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"], _start_thread=False
         )
-        for key, slice_labels in results.items():
-            self.segmenter.predictions[key] = slice_labels
-            self._commit(key, slice_labels)
-        self.status.setText(f"propagated to {len(results)} slice(s)")
-        if direction and results:
-            axis, index = self._key
+        worker.returned.connect(lambda written: self._propagated(key, direction, written))
+        worker.errored.connect(report)
+        worker.finished.connect(bar.close)
+        worker.finished.connect(lambda: setattr(self, "_propagating", None))
+        self._propagating = worker
+        worker.start()
+
+    def cancel_propagation(self) -> None:
+        """Stop a running propagation before its next slice (slices written so far are kept)."""
+        self._cancel_propagation()
+
+    def _propagated(self, key: tuple, direction: int, written: dict) -> None:
+        for other, labels in written.items():
+            self._commit(other, labels)
+            if self.output_layer is not None:
+                self.output_layer.data[_slice_index(other)] = labels
+        if self.output_layer is not None:
+            self.output_layer.refresh()
+        self.status.setText(f"propagated to {len(written)} slice(s)")
+        if direction and written and self.image_layer is not None:
+            axis, index = key
             target = np.zeros(self.segmenter.image.ndim)
             target[axis] = index + direction
             world = self.image_layer.data_to_world(target)
