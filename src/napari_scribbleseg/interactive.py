@@ -304,8 +304,9 @@ class InteractiveSegmenter:
     def prefetch(self, keys: Iterable[SliceKey]) -> int:
         """Compute the image features of the slices ``keys`` ahead of time (safe on a worker thread).
 
-        Uses the predictor's ``prepare(images, keys=..., kind=...)`` where it has one (the model's Session
-        caches features per key); other predictors have nothing to prepare. Returns the slices handed over.
+        Uses the predictor's ``prepare`` where it has one: the model's Session takes ``(cache key, image)``
+        pairs and caches their features, so moving to a prepared slice costs nothing; other predictors
+        have nothing to prepare. Returns the number of slices handed over.
         """
         prepare = getattr(self.predictor, "prepare", None)
         keys = [k for k in keys if k]
@@ -313,14 +314,17 @@ class InteractiveSegmenter:
             return 0
         from napari_scribbleseg.volume import volume_key
 
-        options: dict[str, Any] = {}
         with self._lock:
             self._digest = self._digest or volume_key(self.image)
-            if _accepts(prepare, "keys"):
-                options["keys"] = [(self._digest, *k) for k in keys]
-            if self.kind is not None and _accepts(prepare, "kind"):
-                options["kind"] = self.kind
-            prepare([self.image_slice(k) for k in keys], **options)
+        options: dict[str, Any] = {}
+        if self.kind is not None and _accepts(prepare, "kind"):
+            options["kind"] = self.kind
+        images = [self.image_slice(k) for k in keys]
+        cache_keys = [(self._digest, *k) for k in keys]
+        if _accepts(prepare, "keys"):
+            prepare(images, keys=cache_keys, **options)
+        else:
+            prepare(list(zip(cache_keys, images)), **options)
         return len(keys)
 
     # volumes ------------------------------------------------------------------------------------
@@ -330,8 +334,15 @@ class InteractiveSegmenter:
 
         segmenter = self._volumes.get(axis)
         if segmenter is None or segmenter.background != background:
+            from napari_scribbleseg.volume import PropagationSettings
+
+            # the volume core hands slices ahead to prepare(images, keys=...); the Session's prepare takes
+            # (key, image) pairs instead, so only predictors of the former kind get prefetched there
+            prepare = getattr(self.predictor, "prepare", None)
+            settings = PropagationSettings() if prepare is None or _accepts(prepare, "keys") else PropagationSettings(prefetch=0)
             segmenter = VolumeSegmenter(
-                self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind, background=background
+                self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind,
+                background=background, settings=settings,
             )
             self._volumes[axis] = segmenter
             self._given = {k: v for k, v in self._given.items() if k[0] != axis}

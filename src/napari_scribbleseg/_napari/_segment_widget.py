@@ -321,19 +321,29 @@ class SegmentWidget(QWidget):
     def _ensure_predictor(self) -> Predictor:
         if self._predictor is None:
             name = self.model_combo.currentText()
-            options: dict[str, Any] = {}
-            if name == "default":
-                options["device"] = self.device_combo.currentText()
-                if self._checkpoint:
-                    options["checkpoint"] = self._checkpoint
             try:
-                self._predictor = get_predictor(name, **options)
-            except (ImportError, AttributeError) as exc:
-                raise InputError(
-                    f"the predictor {name!r} is not available in this installation ({exc}); pick another model"
-                ) from exc
+                self._predictor = self._build_predictor(name)
+            except (ImportError, AttributeError, FileNotFoundError) as exc:
+                fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
+                if fallback is None or self._checkpoint:
+                    raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc
+                show_warning(f"the model {name!r} is not available ({exc}); using {fallback!r} instead")
+                self.model_combo.blockSignals(True)
+                self.model_combo.setCurrentText(fallback)
+                self.model_combo.blockSignals(False)
+                name, self._predictor = fallback, self._build_predictor(fallback)
             self._predictor_name = name
         return self._predictor
+
+    def _build_predictor(self, name: str) -> Predictor:
+        device = self.device_combo.currentText()
+        if name != "default":
+            return get_predictor(name)
+        if self._checkpoint:
+            from napari_scribbleseg.session import Session
+
+            return Session(self._checkpoint, device=device)
+        return get_predictor(name, device=device)
 
     @notify_errors
     def _model_changed(self, _text: str = "") -> None:
