@@ -56,7 +56,10 @@ class ClassTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
-        self.table.setMaximumHeight(150)
+        self.table.setMinimumHeight(120)
+        self.table.setMaximumHeight(180)
+        self.table.setColumnWidth(0, 110)
+        self.table.setColumnWidth(1, 60)
         self.add_class("object")
         self.add_class("background", background=True)
 

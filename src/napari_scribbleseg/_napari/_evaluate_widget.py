@@ -400,6 +400,6 @@ def _strokes_at(row: dict, step: int) -> int:
 
 
 def _evaluate(predictors: list[str], samples: list[LayerSample], options: dict, progress: Any) -> Any:
-    from napari_scribbleseg import evaluate
+    from napari_scribbleseg.evaluate import evaluate
 
     return evaluate({name: name for name in predictors}, samples, progress=progress, **options)

@@ -401,6 +401,8 @@ class SegmentWidget(QWidget):
     def _current_key(self) -> tuple:
         if self.image_layer is None:
             return ()
+        if self.image_layer not in self.viewer.layers:  # being removed: keep the last slice
+            return self._key
         return _layers.slice_in_view(self.image_layer, np.asarray(self.viewer.dims.point), tuple(self.viewer.dims.displayed))
 
     @notify_errors
