@@ -9,6 +9,10 @@ from scipy import ndimage
 from napari_scribbleseg.predictor import _REGISTRY, register_predictor
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shown: the test's viewer window is shown so its canvas renders")
+
+
 class NearestSeed:
     """Each pixel takes the class of the nearest scribbled pixel: exact, fast, no model needed."""
 
@@ -48,11 +52,14 @@ def image() -> np.ndarray:
 
 
 @pytest.fixture
-def segment(make_napari_viewer, image):
-    """(viewer, widget) with the widget docked and started on ``image`` with the nearest-seed predictor."""
+def segment(make_napari_viewer, image, request):
+    """(viewer, widget) with the widget docked and started on ``image`` with the nearest-seed predictor.
+
+    Tests marked ``shown`` get a shown window, so the canvas really renders (under Xvfb).
+    """
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
-    viewer = make_napari_viewer(show=True)  # a shown window, so the canvas really renders under Xvfb
+    viewer = make_napari_viewer(show=request.node.get_closest_marker("shown") is not None)
     viewer.add_image(image, name="photo")
     widget = SegmentWidget(viewer)
     viewer.window.add_dock_widget(widget)

@@ -77,6 +77,7 @@ def test_class_keys_pick_the_brush_label(segment, paint):
     assert layer.selected_label == 3 and widget.classes.table.rowCount() == 3
 
 
+@pytest.mark.shown
 def test_canvas_draws_the_prediction(segment, paint):
     viewer, widget = segment
     paint(widget.scribble_layer, [(20, 12)], 1)
@@ -110,3 +111,18 @@ def test_worker_thread_keeps_viewer_responsive_and_drops_stale(segment, paint, m
     qtbot.waitUntil(lambda: widget.output_layer.data[20, 55] == 2, timeout=5000)
     qtbot.waitUntil(lambda: widget._worker is None, timeout=5000)
     assert delivered == [False, True]  # the first (stale) result was dropped, the latest shown
+
+
+def test_output_follows_during_the_drag(segment, monkeypatch, qtbot):
+    viewer, widget = segment
+    monkeypatch.delenv("SCRIBBLESEG_SYNC")
+    layer = widget.scribble_layer
+    layer.brush_size = 3
+    layer.selected_label = 1
+    layer._begin_stroke()  # mouse pressed: napari groups the drag's edits into one history item
+    layer.paint((20, 10), 1)
+    qtbot.waitUntil(lambda: widget.output_layer.data[0, 0] == 1, timeout=5000)  # before the mouse is released
+    assert widget.segmenter.scribbles_of(()).log == []  # the stroke is logged only when it ends
+    layer.paint((20, 14), 1)
+    layer._commit_stroke()
+    qtbot.waitUntil(lambda: len(widget.segmenter.scribbles_of(()).log) == 1 and widget._worker is None, timeout=5000)
