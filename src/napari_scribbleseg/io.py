@@ -83,10 +83,29 @@ def is_volume_path(path: str | Path) -> bool:
     return _suffix(path) in VOLUME_SUFFIXES
 
 
+def _holds_dicom(folder: Path, look_at: int = 20) -> bool:
+    """Whether any of the first ``look_at`` files in ``folder`` is DICOM (``.dcm`` or the 'DICM' preamble mark)."""
+    for count, path in enumerate(p for p in folder.iterdir() if p.is_file()):
+        if count >= look_at:
+            return False
+        if path.suffix.lower() == ".dcm":
+            return True
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(132)[128:] == b"DICM":
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def _dicom_series(folder: Path) -> list[list[str]]:
     """The DICOM series in ``folder`` as lists of file names, largest first (empty when none)."""
     import SimpleITK as sitk
 
+    # GDCM scans every file and warns on stderr when it finds no series: look first
+    if not _holds_dicom(folder):
+        return []
     reader = sitk.ImageSeriesReader()
     series = [list(reader.GetGDCMSeriesFileNames(str(folder), uid)) for uid in reader.GetGDCMSeriesIDs(str(folder))]
     return sorted((s for s in series if s), key=len, reverse=True)

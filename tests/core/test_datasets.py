@@ -135,6 +135,14 @@ def test_volume_arrays_keep_only_foreground_slices():
         load_dataset((volume, labels), axis=3)
 
 
+def test_missing_volume_files_are_named_at_once(tmp_path):
+    io.write_labels(tmp_path / "image.nii.gz", np.zeros((4, 10, 12), np.uint8))
+    with pytest.raises(InputError, match="no such file or folder: .*seg.nii.gz"):
+        load_dataset((tmp_path / "image.nii.gz", tmp_path / "seg.nii.gz"))
+    with pytest.raises(InputError, match="a volume without labels"):
+        load_dataset(tmp_path / "image.nii.gz")
+
+
 def test_volume_labels_of_another_shape_name_both_shapes(tmp_path):
     io.write_labels(tmp_path / "image.nii.gz", np.zeros((4, 10, 12), np.uint8))
     io.write_labels(tmp_path / "labels.nii.gz", np.ones((4, 10, 11), np.uint8))
@@ -156,6 +164,8 @@ def test_arrays_given_directly():
     with pytest.raises(InputError) as info:
         load_dataset([(image, _disk_mask()), (image, np.zeros((40, 49), np.uint8))])
     assert "(40, 49)" in str(info.value) and "(40, 50)" in str(info.value) and "item 1" in str(info.value)
+    single = load_dataset((image, _disk_mask()))
+    assert len(single) == 1 and single[0].gt.sum() == (_disk_mask() > 0).sum()
     with pytest.raises(InputError, match="drop alpha"):
         load_dataset([(np.zeros((40, 50, 4), np.uint8), _disk_mask())])
     with pytest.raises(InputError, match="non-integer"):
@@ -180,6 +190,17 @@ def test_plain_folder_and_masks_that_do_not_match(tmp_path):
         ds[1]
     message = str(info.value)
     assert "(40, 60)" in message and "(40, 50)" in message and "b.png" in message
+
+
+@pytest.mark.parametrize(("folder", "images", "masks", "layout"), [("Berkeley", "images", "masks", "berkeley"), ("DAVIS", "img", "gt", "davis")])
+def test_berkeley_and_ritm_davis_copies(tmp_path, folder, images, masks, layout):
+    root = tmp_path / folder
+    _save(root / images / "frame.jpg", np.full((40, 50, 3), 200, np.uint8))
+    rgb_mask = np.repeat(_disk_mask()[..., None], 3, axis=2)  # some copies save masks as RGB
+    _save(root / masks / "frame.png", rgb_mask)
+    ds = load_dataset(root)
+    assert ds.layout == layout and len(ds) == 1
+    np.testing.assert_array_equal(ds[0].gt, _disk_mask() > 0)
 
 
 def test_multi_region_folder(tmp_path):
@@ -311,6 +332,20 @@ def test_chaos_fake_ct_and_mr(tmp_path):
     (root / "CT" / "1" / "Ground" / "liver_GT_002.png").unlink()
     with pytest.raises(InputError, match="3 DICOM slices but .* 2 masks"):
         load_dataset(tmp_path)
+
+
+def test_ct_slices_json_naming_a_missing_or_broken_mask(tmp_path):
+    _save(tmp_path / "images" / "case_7.png", np.full((20, 24, 3), 40, np.uint8))
+    _save(tmp_path / "masks" / "case_7_liver_000.png", np.pad(np.full((6, 6), 255, np.uint8), ((7, 7), (9, 9))))
+    listing = {"data_demo/images/case_7.png": ["data_demo/masks/case_7_liver_000.png", "data_demo/masks/case_7_kidney_000.png"]}
+    (tmp_path / "image2label_train.json").write_text(json.dumps(listing))
+    with pytest.raises(InputError, match="case_7_kidney_000.png .* is not under"):
+        len(load_dataset(tmp_path))
+    (tmp_path / "masks" / "case_7_kidney_000.png").write_bytes(b"\x89PNG broken")
+    ds = load_dataset(tmp_path)
+    assert len(ds) == 1
+    with pytest.raises(InputError, match="could not read mask .*case_7_kidney_000.png"):
+        ds[0]
 
 
 def test_samples_are_samples(grabcut_dir):

@@ -26,6 +26,9 @@ def _folder(layout: str) -> Callable[..., Dataset]:
 
 
 def _volume_pair(image, label, axis=0, classes=None, min_pixels: int = 1, multi_region: bool = False, kind=None, spacing=None, name=None) -> VolumeSlices:
+    for path in (image, label):
+        if isinstance(path, (str, Path)) and not Path(path).exists():
+            raise InputError(f"no such file or folder: {path}; give the image and label volumes as existing paths")
     if isinstance(image, (str, Path)):
         name = name or Path(image).name.split(".")[0]
     case = {"name": name or "volume", "image": image, "label": label, "kind": kind, "spacing": spacing}
@@ -211,6 +214,8 @@ def load_dataset(source: Any, layout: str = "auto", **options: Any) -> Sequence[
             raise InputError(f"options {sorted(options)} apply to folders and volumes, not to a list of arrays")
         if not source:
             raise InputError("the list of samples is empty; pass at least one (image, gt) pair")
+        if len(source) == 2 and all(isinstance(x, np.ndarray) for x in source) and source[1].ndim == 2:
+            source = [tuple(source)]  # one (image, gt) pair given bare
         return SampleList([_sample_from_arrays(i, entry) for i, entry in enumerate(source)])
     raise InputError(
         f"cannot make a dataset of a {type(source).__name__}; pass a folder, (image, labels) volumes, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,6 @@ BRATS_CLASSES: dict[str, tuple[int, ...]] = {
     "necrosis": (1,),
 }
 BRATS_MODALITIES = ("flair", "t1c", "t1", "t2")
-
-ClassSpec = "None | int | str | Sequence[int] | Mapping[str, int | Sequence[int]]"
-
 
 def resolve_classes(
     classes: Any, present: Sequence[int] = (), names: Mapping[str, Sequence[int]] | None = None
@@ -133,7 +131,7 @@ class VolumeSlices(Dataset):
         self.min_pixels = int(min_pixels)
         self.multi_region = multi_region
         self.class_names = dict(class_names or {})
-        self._cache_case: tuple[int, Volume, np.ndarray, str] | None = None
+        self._cache_case: tuple[int, Volume, np.ndarray, str, list] | None = None
 
     def _labels_on_grid(self, case: dict, image: Volume | None = None) -> np.ndarray:
         """The case's (Z, Y, X) label array on the image's voxel grid (resampled when the files disagree)."""
@@ -162,14 +160,17 @@ class VolumeSlices(Dataset):
             array = array.astype(np.int32)
         return array
 
-    def _case(self, index: int) -> tuple[Volume, np.ndarray, str]:
-        """(image volume, label array on the image grid, kind) of case ``index``; the last one is cached."""
+    def _case(self, index: int) -> tuple[Volume, np.ndarray, str, list]:
+        """(image volume, label array on the image grid, kind, selected classes) of case ``index``.
+
+        The last case is cached: samples are ordered by case, so iterating reads each volume once.
+        """
         if self._cache_case is not None and self._cache_case[0] == index:
             return self._cache_case[1:]
         case = self.cases[index]
         image = _as_volume(case["image"], "image")
         if case.get("spacing") is not None:
-            image.spacing = tuple(float(s) for s in case["spacing"])
+            image = replace(image, spacing=tuple(float(s) for s in case["spacing"]))
         labels = self._labels_on_grid(case, image)
         if image.array.ndim == 4:
             channel = int(case.get("channel", 0))
@@ -177,8 +178,8 @@ class VolumeSlices(Dataset):
                 raise InputError(f"channel {channel} is outside the {image.array.shape[3]} channels of case {case['name']!r}")
             image = Volume(image.array[..., channel], image.spacing, image.origin, image.direction, image.path, image.meta)
         kind = _kind_of(image, case.get("kind"))
-        self._cache_case = (index, image, labels, kind)
-        return image, labels, kind
+        self._cache_case = (index, image, labels, kind, self._selected(labels))
+        return self._cache_case[1:]
 
     def _selected(self, labels: np.ndarray) -> list[tuple[str, tuple[int, ...]]]:
         present = [int(v) for v in np.unique(labels)] if self.classes is None else []
@@ -187,7 +188,11 @@ class VolumeSlices(Dataset):
     def _index(self) -> list:
         items = []
         for case_index in range(len(self.cases)):
-            labels = self._labels_on_grid(self.cases[case_index])
+            case = self.cases[case_index]
+            if isinstance(case["image"], (str, Path)) and Path(case["image"]).is_dir():
+                labels = self._case(case_index)[1]  # a DICOM series has no cheap header: read it once, cached
+            else:
+                labels = self._labels_on_grid(case)
             selected = self._selected(labels)
             masks = [np.isin(labels, values) for _, values in selected]
             for axis in self.axes:
@@ -204,8 +209,7 @@ class VolumeSlices(Dataset):
 
     def _load(self, item) -> Sample:
         case_index, axis, index, class_index = item
-        image, labels, kind = self._case(case_index)
-        selected = self._selected(labels)
+        image, labels, kind, selected = self._case(case_index)
         label_slice = np.asarray(slice_volume(labels, axis, index))
         case = self.cases[case_index]
         meta = {"case": case["name"], "axis": axis, "index": index, "path": str(image.path) if image.path else None}
@@ -329,7 +333,11 @@ def _natural_key(path: Path) -> list:
 
 
 class ChaosDataset(Dataset):
-    """CHAOS: per patient DICOM slices + ``Ground/*.png`` masks, paired in sorted file-name order.
+    """CHAOS: per patient DICOM slices + ``Ground/*.png`` masks.
+
+    CT masks (``liver_GT_000.png``) pair with the slices (``i0000,0000b.dcm``) by file-name index,
+    not by slice position (which can run against the numbering); MR masks carry
+    their slice's name. Each slice is read on its own, so the series order never matters.
 
     CT (``CT/<patient>/DICOM_anon`` + ``Ground``): liver (PNG 255). MR (``MR/<patient>/T2SPIR`` and
     ``T1DUAL`` with ``DICOM_anon/InPhase``): liver, right kidney, left kidney, spleen, encoded as the
@@ -364,6 +372,9 @@ class ChaosDataset(Dataset):
                         continue
                     slices = sorted((p for p in dicom.iterdir() if p.suffix.lower() == ".dcm"), key=_natural_key)
                     masks = sorted((p for p in ground.iterdir() if p.suffix.lower() == ".png"), key=_natural_key)
+                    by_stem = {m.stem: m for m in masks}
+                    if len(by_stem) == len(slices) and all(p.stem in by_stem for p in slices):
+                        masks = [by_stem[p.stem] for p in slices]  # MR masks are named after their slice
                     if len(slices) != len(masks):
                         raise InputError(
                             f"{dicom} has {len(slices)} DICOM slices but {ground} has {len(masks)} masks; "
