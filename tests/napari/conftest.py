@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from napari_scribbleseg.predictor import _REGISTRY, register_predictor
+from napari_scribbleseg.predictor import _REGISTRY
 
 
 def pytest_configure(config):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_scribbleseg.io import Volume, read_volume, to_sitk, write_labels
+from napari_scribbleseg.io import read_volume, to_sitk, write_labels
 from napari_scribbleseg._napari import _reader, _sample_data, _writer
 
 pytestmark = pytest.mark.gui

@@ -126,3 +126,25 @@ def test_output_follows_during_the_drag(segment, monkeypatch, qtbot):
     layer.paint((20, 14), 1)
     layer._commit_stroke()
     qtbot.waitUntil(lambda: len(widget.segmenter.scribbles_of(()).log) == 1 and widget._worker is None, timeout=5000)
+
+
+def test_shapes_layer_as_scribbles(make_napari_viewer, image):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="photo")
+    shapes = viewer.add_shapes(
+        [np.array([[20, 8], [20, 20]]), np.array([[5, 45], [35, 55]])],
+        shape_type=["path", "path"], features={"label": [1, 2]}, name="strokes",
+    )
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("nearest")
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("photo")
+    out = widget.output_layer.data
+    assert out[20, 10] == 1 and out[20, 55] == 2
+    widget.undo()  # removes the last shape: only class 1 is left
+    assert len(shapes.data) == 1 and set(np.unique(widget.output_layer.data)) == {1}
+    widget.redo()
+    assert len(shapes.data) == 2 and widget.output_layer.data[20, 55] == 2
+    assert list(shapes.features["label"]) == [1, 2]

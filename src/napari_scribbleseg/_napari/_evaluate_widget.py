@@ -37,7 +37,8 @@ from qtpy.QtWidgets import (
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import available_predictors
 from napari_scribbleseg._napari import _layers
-from napari_scribbleseg._napari._notify import notify_errors, report, show_info
+from napari_scribbleseg._napari import _notify
+from napari_scribbleseg._napari._notify import notify_errors, report
 from napari_scribbleseg._napari._segment_widget import synchronous
 
 SCOPES = ("image (2-D)", "slice in view", "whole volume (slices with objects)")
@@ -313,7 +314,7 @@ class EvaluateWidget(QWidget):
         self.row_combo.addItems([f"{row['sample']} | {row['predictor']}" for row in result.rows])
         self.row_combo.blockSignals(False)
         self._row_changed()
-        show_info(f"evaluated {len(result.predictors)} predictor(s) on {len(self.samples)} sample(s)")
+        _notify.show_info(f"evaluated {len(result.predictors)} predictor(s) on {len(self.samples)} sample(s)")
 
     # stepping through interactions --------------------------------------------------------------
     def _row_changed(self) -> None:

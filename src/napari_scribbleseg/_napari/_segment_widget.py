@@ -40,7 +40,8 @@ from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_o
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari._class_table import ClassTable
-from napari_scribbleseg._napari._notify import notify_errors, report, show_info, show_warning
+from napari_scribbleseg._napari import _notify
+from napari_scribbleseg._napari._notify import notify_errors, report
 
 NEW = "<new>"
 DEVICES = ["auto", "cpu", "cuda", "mps"]
@@ -70,6 +71,7 @@ class SegmentWidget(QWidget):
         self._worker: Any = None
         self._pending = None
         self._prefetcher: Any = None
+        self._shape_redo: list[tuple] = []  # shapes taken back by undo on a Shapes scribble layer
         self._propagating: Any = None
         self._cancel_propagation: Any = lambda: None
         self._writing = False  # True while the widget itself writes the scribble layer
@@ -327,7 +329,7 @@ class SegmentWidget(QWidget):
                 fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
                 if fallback is None or self._checkpoint:
                     raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc
-                show_warning(f"the model {name!r} is not available ({exc}); using {fallback!r} instead")
+                _notify.show_warning(f"the model {name!r} is not available ({exc}); using {fallback!r} instead")
                 self.model_combo.blockSignals(True)
                 self.model_combo.setCurrentText(fallback)
                 self.model_combo.blockSignals(False)
@@ -367,7 +369,7 @@ class SegmentWidget(QWidget):
         except Exception:
             self._checkpoint = None
             raise
-        show_info(f"loaded checkpoint {os.path.basename(path)}")
+        _notify.show_info(f"loaded checkpoint {os.path.basename(path)}")
 
     # classes and display ------------------------------------------------------------------------
     def select_class(self, value: int) -> None:
@@ -471,16 +473,44 @@ class SegmentWidget(QWidget):
 
     @notify_errors
     def undo(self) -> None:
-        self._restore(self.segmenter.undo(self._key) if self.segmenter else None)
+        """Take back the last stroke of the slice in view (a Shapes layer: its last shape)."""
+        if isinstance(self.scribble_layer, Shapes):
+            self._shape_history(self.scribble_layer, undo=True)
+        else:
+            self._restore(self.segmenter.undo(self._key) if self.segmenter else None)
 
     @notify_errors
     def redo(self) -> None:
-        self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
+        """Paint again the last stroke taken back."""
+        if isinstance(self.scribble_layer, Shapes):
+            self._shape_history(self.scribble_layer, undo=False)
+        else:
+            self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
+
+    def _shape_history(self, layer: Shapes, undo: bool) -> None:
+        """Undo removes the last shape (kept for redo), redo adds it back; the data event re-predicts."""
+        if undo:
+            if len(layer.data) == 0:
+                return
+            last = len(layer.data) - 1
+            label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
+            self._shape_redo.append((layer.data[last], layer.shape_type[last], label))
+            layer.selected_data = {last}
+            layer.remove_selected()
+        elif self._shape_redo:
+            data, kind, label = self._shape_redo.pop()
+            if "label" in layer.features:
+                layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
+            layer.add(data, shape_type=kind)
 
     @notify_errors
     def clear(self) -> None:
+        """Erase the strokes of the slice in view (undoable stroke by stroke) and its prediction."""
         if self.segmenter is None:
             return
+        if isinstance(self.scribble_layer, Shapes):
+            while len(self.scribble_layer.data):
+                self._shape_history(self.scribble_layer, undo=True)
         self._restore(self.segmenter.clear(self._key))
         self._show(np.zeros(self.segmenter.slice_shape(self._key), np.int32))
 
@@ -493,8 +523,6 @@ class SegmentWidget(QWidget):
                 _layers.write_slice(self.scribble_layer, self._key, labels)
             finally:
                 self._writing = False
-        else:
-            show_warning("undo changes the strokes used for prediction; the Shapes layer itself is not edited")
         self.predict()
 
     # prediction ---------------------------------------------------------------------------------
@@ -560,7 +588,7 @@ class SegmentWidget(QWidget):
             raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
         self._commit(self._key, labels)
         self.segmenter.accepted.add(self._key)
-        show_info(f"accepted into {self.committed_layer.name!r}")
+        _notify.show_info(f"accepted into {self.committed_layer.name!r}")
 
     def _commit(self, key: tuple, labels: np.ndarray) -> None:
         layer = self.committed_layer
