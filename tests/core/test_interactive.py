@@ -102,3 +102,25 @@ def test_huge_slice_is_refused_without_allocating():
     huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(5000, 5000), strides=(0, 0))
     with pytest.raises(InputError, match="crop or downsample"):
         check_image(huge)
+
+
+def test_prefetch_hands_session_style_pairs_with_slice_keys():
+    class Cached(NearestSeed):
+        def prepare(self, items, kind="auto"):
+            self.prepared = [(key, image.shape, kind) for key, image in items]
+
+    pred = Cached()
+    seg = InteractiveSegmenter(pred, np.zeros((5, 8, 9)), kind="ct")
+    assert seg.prefetch(seg.neighbours(seg.slice_key(1, 4), reach=2)) == 4
+    keys = [key[1:] for key, _, _ in pred.prepared]
+    assert keys == [(1, 5), (1, 3), (1, 6), (1, 2)] and {shape for _, shape, _ in pred.prepared} == {(5, 9)}
+    assert {kind for *_, kind in pred.prepared} == {"ct"}
+    assert seg.prefetch([]) == 0 and InteractiveSegmenter(NearestSeed(), np.zeros((3, 4, 4))).prefetch([(0, 1)]) == 0
+
+
+def test_headless_main_prints_a_summary(capsys):
+    from napari_scribbleseg.__main__ import main
+
+    assert main(["--headless", "--model", "growcut", "--max-interactions", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "growcut" in out and "NoI@90" in out and "liver" in out

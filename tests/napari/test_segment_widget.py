@@ -148,3 +148,17 @@ def test_shapes_layer_as_scribbles(make_napari_viewer, image):
     widget.redo()
     assert len(shapes.data) == 2 and widget.output_layer.data[20, 55] == 2
     assert list(shapes.features["label"]) == [1, 2]
+
+
+def test_start_on_a_second_image_keeps_the_first_session_layers(segment, paint):
+    viewer, widget = segment
+    paint(widget.scribble_layer, [(20, 12)], 1)
+    widget.accept()
+    first_scribbles, first_committed = widget.scribble_layer, widget.committed_layer
+    viewer.add_image(np.zeros((30, 30)), name="second")
+    widget.start("second")
+    assert widget.scribble_layer is not first_scribbles and widget.scribble_layer.data.shape == (30, 30)
+    assert np.any(first_scribbles.data) and np.any(first_committed.data)  # nothing of the first image lost
+    widget.contour.setChecked(True)
+    widget.opacity.setValue(30)
+    assert widget.output_layer.contour == 2 and widget.output_layer.opacity == pytest.approx(0.3)

@@ -71,6 +71,7 @@ class SegmentWidget(QWidget):
         self._worker: Any = None
         self._pending = None
         self._prefetcher: Any = None
+        self._connected: set[int] = set()  # ids of scribble layers whose events reach this widget
         self._shape_redo: list[tuple] = []  # shapes taken back by undo on a Shapes scribble layer
         self._propagating: Any = None
         self._cancel_propagation: Any = lambda: None
@@ -243,6 +244,8 @@ class SegmentWidget(QWidget):
 
     def _scribble_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels | Shapes:
         choice = self.scribble_combo.currentText()
+        if self._made_for_another_image(choice, self.scribble_layer, image):
+            choice = NEW
         if choice and choice != NEW and choice in self._names():
             layer = self.viewer.layers[choice]
             if isinstance(layer, Labels):
@@ -258,6 +261,8 @@ class SegmentWidget(QWidget):
 
     def _committed_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels:
         choice = self.committed_combo.currentText()
+        if self._made_for_another_image(choice, self.committed_layer, image):
+            choice = NEW
         if choice and choice != NEW and choice in self._names():
             layer = self.viewer.layers[choice]
             _layers.check_labels_layer(layer, shape, "committed")
@@ -269,6 +274,10 @@ class SegmentWidget(QWidget):
             translate=image.translate[-len(shape):],
             metadata=dict(image.metadata),  # geometry (direction) travels to the writer
         )
+
+    def _made_for_another_image(self, choice: str, current: Any, image: Image) -> bool:
+        """Whether ``choice`` is the layer this widget used for a different image (so a new one is made)."""
+        return current is not None and choice == current.name and image is not self.image_layer
 
     def _output_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels:
         if self.output_layer is not None and self.output_layer in self.viewer.layers:
@@ -286,7 +295,7 @@ class SegmentWidget(QWidget):
         )
 
     def _connect_scribbles(self, layer: Labels | Shapes) -> None:
-        if getattr(layer, "_scribbleseg_connected", False):
+        if id(layer) in self._connected:
             return
         if isinstance(layer, Labels):
             layer.events.paint.connect(self._stroke_finished)
@@ -304,7 +313,7 @@ class SegmentWidget(QWidget):
         bindings.update({f"Alt-{k}": (lambda k=k: self.select_class(k)) for k in range(1, 10)})
         for key, action in bindings.items():
             layer.bind_key(key, lambda _layer, action=action: action(), overwrite=True)
-        layer._scribbleseg_connected = True
+        self._connected.add(id(layer))
 
     # model --------------------------------------------------------------------------------------
     def set_predictor(self, predictor: Predictor | str) -> None:
@@ -467,9 +476,12 @@ class SegmentWidget(QWidget):
         """While a stroke is being dragged: predict from the partial stroke if the worker is idle."""
         if self._writing or self.segmenter is None or not self.live.isChecked() or self._worker is not None:
             return
-        if synchronous() or not isinstance(self.scribble_layer, Labels) or not self.scribble_layer._block_history:
-            return  # only mid-drag (napari groups a drag's edits into one history item)
-        self._launch(self.segmenter.request(self._key, self._painted()))
+        if synchronous() or not isinstance(self.scribble_layer, Labels):
+            return
+        painted = self._painted()
+        if np.array_equal(painted, self.segmenter.scribbles_of(self._key).labels):
+            return  # nothing beyond the logged strokes: not mid-drag
+        self._launch(self.segmenter.request(self._key, painted))
 
     @notify_errors
     def undo(self) -> None:
