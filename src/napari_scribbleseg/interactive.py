@@ -158,6 +158,18 @@ class InteractiveSegmenter:
         self._given: dict[SliceKey, np.ndarray] = {}  # scribbles already handed to a VolumeSegmenter
         self._digest: str | None = None
 
+    def set_predictor(self, predictor: Predictor) -> None:
+        """Predict with ``predictor`` from now on; strokes, undo history and predictions are kept.
+
+        Results still on their way from the old predictor become stale.
+        """
+        with self._lock:
+            self.predictor = predictor
+            self._image_key = None
+            self._volumes.clear()
+            self._given.clear()
+            self.generation += 1
+
     # geometry -----------------------------------------------------------------------------------
     @property
     def is_volume(self) -> bool:

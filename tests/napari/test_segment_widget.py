@@ -62,9 +62,10 @@ def test_accept_keeps_foreign_labels_and_clear_keeps_accepted(segment, paint):
 
 def test_background_class_is_not_accepted(segment, paint):
     viewer, widget = segment
-    widget.set_predictor("threshold")
     paint(widget.scribble_layer, [(20, 15)], 1)
     paint(widget.scribble_layer, [(5, 50)], 2)
+    widget.set_predictor("threshold")  # switching the model keeps the strokes and their undo history
+    assert len(widget.segmenter.scribbles_of(()).log) == 2
     widget.accept()
     committed = widget.committed_layer.data
     assert committed[20, 15] == 1 and committed[5, 50] == 0 and committed[35, 55] == 0

@@ -64,7 +64,6 @@ class SegmentWidget(QWidget):
         self.output_layer: Labels | None = None
         self.committed_layer: Labels | None = None
         self._predictor: Predictor | None = None
-        self._predictor_name: str | None = None
         self._checkpoint: str | None = None
         self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> pixels an accept wrote
         self._key: tuple = ()
@@ -87,7 +86,7 @@ class SegmentWidget(QWidget):
         self.scribble_combo = QComboBox()
         self.committed_combo = QComboBox()
         self.start_button = QPushButton("Start on image")
-        self.start_button.clicked.connect(self.start)
+        self.start_button.clicked.connect(lambda: self.start())
         layers = QFormLayout()
         layers.addRow("image", self.image_combo)
         layers.addRow("scribbles", self.scribble_combo)
@@ -324,10 +323,9 @@ class SegmentWidget(QWidget):
             self._ensure_predictor()
         else:
             self._predictor = get_predictor(predictor)
-            self._predictor_name = None
         if self.segmenter is not None:
-            self.segmenter = self._segmenter_for(self._predictor, self.segmenter.image, self.image_layer)
-            self._load_existing_strokes()
+            self.segmenter.set_predictor(self._predictor)
+            self.predict()
 
     def _ensure_predictor(self) -> Predictor:
         if self._predictor is None:
@@ -343,7 +341,6 @@ class SegmentWidget(QWidget):
                 self.model_combo.setCurrentText(fallback)
                 self.model_combo.blockSignals(False)
                 name, self._predictor = fallback, self._build_predictor(fallback)
-            self._predictor_name = name
         return self._predictor
 
     def _build_predictor(self, name: str) -> Predictor:
