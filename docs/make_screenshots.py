@@ -5,7 +5,7 @@ brush writes them, so the widget reacts exactly as to a user's painting):
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_screenshots.py [--model NAME]
 
-Writes docs/screenshot_photo.png and docs/screenshot_ct.png. The predictor is the shipped model where
+Writes docs/screenshot_photo.png, docs/screenshot_ct.png and docs/screenshot_evaluate.png. The predictor is the shipped model where
 it is installed, else GrowCut (the name is printed and drawn into the status line).
 """
 
@@ -88,6 +88,34 @@ def ct(napari, model, out):
     viewer.close()
 
 
+def evaluation(napari, out):
+    """The evaluation widget after a run on the MR phantom's slices (classical peers: fast on a CPU)."""
+    from napari_scribbleseg._napari import _sample_data
+    from napari_scribbleseg._napari._evaluate_widget import SCOPES, EvaluateWidget
+
+    viewer = napari.Viewer(title="napari-scribbleseg")
+    viewer.window._qt_window.resize(1500, 1000)
+    for data, kwargs, kind in _sample_data.mr_brain_sample():
+        getattr(viewer, f"add_{kind}")(data, **kwargs)
+    widget = EvaluateWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Evaluate", area="right")
+    widget.image_combo.setCurrentText("MR brain (synthetic)")
+    widget.gt_combo.setCurrentText("MR brain (synthetic) ground truth")
+    widget.scope_combo.setCurrentText(SCOPES[2])
+    widget.samples_spin.setValue(4)
+    widget.max_spin.setValue(8)
+    widget.multi_region.setChecked(True)
+    widget.set_predictors(["growcut", "random_walker"])
+    widget.run()
+    row = 2 * 2  # rows go sample by sample, one per predictor: the third slice, growcut
+    widget.row_combo.setCurrentIndex(row)
+    widget.step_slider.setValue(2)
+    viewer.dims.set_point(0, widget.samples[2].key[1] * viewer.layers[0].scale[0])
+    viewer.reset_view()
+    _grab(viewer, out)
+    viewer.close()
+
+
 def _grab(viewer, out):
     from qtpy.QtWidgets import QApplication
 
@@ -105,6 +133,7 @@ def main():
 
     photo(napari, args.model, HERE / "screenshot_photo.png")
     ct(napari, args.model, HERE / "screenshot_ct.png")
+    evaluation(napari, HERE / "screenshot_evaluate.png")
 
 
 if __name__ == "__main__":
