@@ -573,9 +573,12 @@ class SegmentWidget(QWidget):
         self.last_result = result
         if result.key == self._key:
             self._show(result.labels)
-        text = f"scribbleseg: {result.t_predict_ms:.0f} ms per stroke"
-        if result.t_image_ms:
-            text += f", {result.t_image_ms:.0f} ms image features"
+        if np.any(result.labels):
+            text = f"scribbleseg: {result.t_predict_ms:.0f} ms per stroke"
+            if result.t_image_ms:
+                text += f", {result.t_image_ms:.0f} ms image features"
+        else:
+            text = f"scribbleseg: image ready ({result.t_image_ms:.0f} ms); paint a stroke"
         self.viewer.status = text
         self.status.setText(text)
 
