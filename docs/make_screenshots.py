@@ -110,7 +110,7 @@ def evaluation(napari, out):
     row = 2 * 2  # rows go sample by sample, one per predictor: the third slice, growcut
     widget.row_combo.setCurrentIndex(row)
     widget.step_slider.setValue(2)
-    viewer.dims.set_point(0, widget.samples[2].key[1] * viewer.layers[0].scale[0])
+    viewer.dims.set_point(0, widget.samples[2].meta['key'][1] * viewer.layers[0].scale[0])
     viewer.reset_view()
     _grab(viewer, out)
     viewer.close()

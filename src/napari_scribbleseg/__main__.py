@@ -72,6 +72,7 @@ def headless_summary(max_interactions: int = 5, model: str | None = None) -> str
     """Evaluate the available predictors on three axial slices of the CT phantom (liver); the summary table."""
     import numpy as np
 
+    from napari_scribbleseg.datasets import Sample
     from napari_scribbleseg.evaluate import evaluate
     from napari_scribbleseg.phantoms import CT_LABELS, ct_abdomen
     from napari_scribbleseg.predictor import get_predictor
@@ -79,7 +80,7 @@ def headless_summary(max_interactions: int = 5, model: str | None = None) -> str
     image, labels, _ = ct_abdomen()
     liver = [z for z in range(labels.shape[0]) if np.count_nonzero(labels[z] == 1) > 200]
     picks = [liver[len(liver) // 4], liver[len(liver) // 2], liver[3 * len(liver) // 4]]
-    samples = [_Sample(f"ct_z{z}", image[z], (labels[z] == 1).astype(np.int32)) for z in picks]
+    samples = [Sample(f"ct_z{z}", image[z], (labels[z] == 1).astype(np.int32), kind="ct") for z in picks]
     names = [model] if model else ["default", "growcut", "random_walker", "grabcut"]
     predictors: dict[str, Any] = {}
     for name in names:
@@ -93,13 +94,6 @@ def headless_summary(max_interactions: int = 5, model: str | None = None) -> str
     )
     print(file=sys.stderr)
     return f"{CT_LABELS[1]} on {len(samples)} slices of the generated CT phantom\n" + result.format_summary()
-
-
-class _Sample:
-    """A CT slice for evaluate (``image``/``gt``/``kind``, as the evaluation loop reads samples)."""
-
-    def __init__(self, name: str, image: Any, gt: Any):
-        self.name, self.image, self.gt, self.ignore, self.kind = name, image, gt, None, "ct"
 
 
 def main(argv: list[str] | None = None) -> int:

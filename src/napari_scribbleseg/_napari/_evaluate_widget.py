@@ -8,7 +8,6 @@ the interactions of one sample. The results export to CSV and PNG.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from napari_scribbleseg.datasets import Sample
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import available_predictors
 from napari_scribbleseg._napari import _layers
@@ -42,21 +42,6 @@ from napari_scribbleseg._napari._notify import notify_errors, report
 from napari_scribbleseg._napari._segment_widget import synchronous
 
 SCOPES = ("image (2-D)", "slice in view", "whole volume (slices with objects)")
-
-
-@dataclass
-class LayerSample:
-    """One evaluation sample cut from layers (duck-types the ``image``/``gt``/``kind`` samples of evaluate).
-
-    ``key`` is ``()`` for a 2-D image or ``(axis, index)`` of the slice it came from.
-    """
-
-    name: str
-    image: np.ndarray
-    gt: np.ndarray
-    key: tuple = ()
-    kind: str = "gray"
-    ignore: np.ndarray | None = None
 
 
 def ground_truth_array(layer: Labels | Image, shape: tuple[int, ...]) -> np.ndarray:
@@ -80,8 +65,10 @@ def ground_truth_array(layer: Labels | Image, shape: tuple[int, ...]) -> np.ndar
 
 def layer_samples(
     image: Image, gt: Labels | Image, scope: str, key: tuple, max_samples: int = 10
-) -> list[LayerSample]:
+) -> list[Sample]:
     """Samples for :func:`evaluate` from an image layer and its ground truth.
+
+    Each sample's ``meta["key"]`` is ``()`` for a 2-D image or the ``(axis, index)`` of its slice.
 
     Parameters
     ----------
@@ -96,7 +83,7 @@ def layer_samples(
     if len(shape) == 2:
         if not np.any(labels):
             raise InputError(f"the ground truth {gt.name!r} is empty; label at least one object")
-        return [LayerSample(image.name, data, labels, (), kind)]
+        return [_sample(image.name, data, labels, (), kind, image)]
     if scope == SCOPES[0]:
         raise InputError("the image is a volume; pick 'slice in view' or 'whole volume'")
     if scope == SCOPES[1]:
@@ -104,16 +91,22 @@ def layer_samples(
         cut = _index(key)
         if not np.any(labels[cut]):
             raise InputError(f"slice {index} has no labelled object; move to a slice with ground truth")
-        return [LayerSample(f"{image.name} axis{axis} slice{index}", data[cut], labels[cut], key, kind)]
+        return [_sample(f"{image.name} axis{axis} slice{index}", data[cut], labels[cut], key, kind, image)]
     axis = key[0] if key else 0
     holding = [i for i in range(shape[axis]) if np.any(np.take(labels, i, axis=axis))]
     if not holding:
         raise InputError(f"the ground truth {gt.name!r} is empty; label at least one object")
     chosen = [holding[int(round(j))] for j in np.linspace(0, len(holding) - 1, min(max_samples, len(holding)))]
     return [
-        LayerSample(f"{image.name} axis{axis} slice{i}", data[_index((axis, i))], labels[_index((axis, i))], (axis, i), kind)
+        _sample(f"{image.name} axis{axis} slice{i}", data[_index((axis, i))], labels[_index((axis, i))], (axis, i), kind, image)
         for i in dict.fromkeys(chosen)
     ]
+
+
+def _sample(name: str, image: np.ndarray, gt: np.ndarray, key: tuple, kind: str, layer: Image) -> Sample:
+    scale = [float(s) for s in layer.scale[-3:]]
+    spacing = tuple(s for i, s in enumerate(scale) if i != key[0]) if key else None
+    return Sample(name, image, gt, None, kind, spacing, {"key": key, "layer": layer.name})
 
 
 def _index(key: tuple) -> tuple:
@@ -130,7 +123,7 @@ class EvaluateWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.result: Any = None
-        self.samples: list[LayerSample] = []
+        self.samples: list[Sample] = []
         self._worker: Any = None
         self._build_ui()
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
@@ -341,7 +334,7 @@ class EvaluateWidget(QWidget):
         self._put("simulated prediction", prediction, sample, opacity=0.4)
         self.step_label.setText(f"{step}/{row['n_interactions']}  IoU {row['iou'][step - 1]:.3f}")
 
-    def _put(self, name: str, values: np.ndarray, sample: LayerSample, opacity: float) -> None:
+    def _put(self, name: str, values: np.ndarray, sample: Sample, opacity: float) -> None:
         image = self._image_layer
         shape = _layers.spatial_shape(image)
         if name in self.viewer.layers and tuple(self.viewer.layers[name].data.shape) == tuple(shape):
@@ -354,9 +347,10 @@ class EvaluateWidget(QWidget):
                 translate=image.translate[-len(shape):], opacity=opacity,
             )
         data = layer.data
-        if sample.key:
+        key = sample.meta["key"]
+        if key:
             data[...] = 0
-            data[_index(sample.key)] = values
+            data[_index(key)] = values
         else:
             data[...] = values
         layer.refresh()
@@ -400,7 +394,7 @@ def _strokes_at(row: dict, step: int) -> int:
     return min(total, first + (step - 1) * per_step)
 
 
-def _evaluate(predictors: list[str], samples: list[LayerSample], options: dict, progress: Any) -> Any:
+def _evaluate(predictors: list[str], samples: list[Sample], options: dict, progress: Any) -> Any:
     from napari_scribbleseg.evaluate import evaluate
 
     return evaluate({name: name for name in predictors}, samples, progress=progress, **options)
