@@ -418,6 +418,12 @@ class InteractiveSegmenter:
         return written
 
 
+    def slices_to_check(self, axis: int, n: int = 3) -> list[int]:
+        """Up to ``n`` propagated slices across ``axis`` with the largest expected error (where to scribble next)."""
+        volume = self._volumes.get(axis)
+        return [] if volume is None else list(volume.ranking()[:n])
+
+
 def _accepts(function: Callable[..., Any], name: str) -> bool:
     import inspect
 

@@ -71,3 +71,20 @@ def test_propagate_next_moves_one_slice_and_keeps_accepted(volume_widget):
     assert np.any(widget.committed_layer.data[11] == 1) and not np.any(widget.committed_layer.data[12])
     assert np.array_equal(widget.committed_layer.data[10], before)
     assert np.any(widget.output_layer.data[11] == 1)  # shown, not wiped by the move
+
+
+def test_threaded_propagation_shows_progress_and_can_be_cancelled(volume_widget, monkeypatch, qtbot):
+    viewer, widget = volume_widget
+    _stroke(widget.scribble_layer, 10, [(20, 18), (20, 19), (20, 20), (20, 21)], 1)
+    _stroke(widget.scribble_layer, 10, [(2, 2), (2, 3), (37, 37)], 2)
+    monkeypatch.delenv("SCRIBBLESEG_SYNC")
+    widget.propagate(0)
+    assert widget._propagating is not None  # running in a worker; the GUI thread is free
+    qtbot.waitUntil(lambda: widget._propagating is None, timeout=20000)
+    assert np.any(widget.committed_layer.data[7] == 1) and np.any(widget.committed_layer.data[13] == 1)
+    assert "least certain: slice" in widget.status.text()
+    accepted = widget.committed_layer.data.copy()
+    widget.propagate(0)
+    widget.cancel_propagation()  # stops before the next slice; what is committed stays
+    qtbot.waitUntil(lambda: widget._propagating is None, timeout=20000)
+    assert np.all(widget.committed_layer.data[accepted > 0] > 0)

@@ -136,6 +136,7 @@ class SegmentWidget(QWidget):
                 ("< Propagate", lambda: self.propagate(-1), "segment the previous slice from this one (Alt+Left)"),
                 ("Propagate >", lambda: self.propagate(+1), "segment the next slice from this one (Alt+Right)"),
                 ("Through object", lambda: self.propagate(0), "propagate both ways until the object ends (Alt+Up)"),
+                ("Cancel", lambda: self.cancel_propagation(), "stop a running propagation (slices done are kept)"),
             ]
         ):
             button = QPushButton(name)
@@ -669,7 +670,11 @@ class SegmentWidget(QWidget):
                 self.output_layer.data[_slice_index(other)] = labels
         if self.output_layer is not None:
             self.output_layer.refresh()
-        self.status.setText(f"propagated to {len(written)} slice(s)")
+        text = f"propagated to {len(written)} slice(s)"
+        worst = self.segmenter.slices_to_check(key[0]) if written else []
+        if worst:
+            text += "; least certain: slice " + ", ".join(str(i) for i in worst)
+        self.status.setText(text)
         if direction and written and self.image_layer is not None:
             axis, index = key
             target = np.zeros(self.segmenter.image.ndim)
