@@ -13,6 +13,7 @@ from napari_scribbleseg.model import (
     ModelConfig,
     build_model,
     checkpoint_dict,
+    guidance_crops,
     guidance_layout,
     guidance_maps,
     load_checkpoint,
@@ -25,6 +26,15 @@ from napari_scribbleseg.model.guidance import (
     slic_superpixels,
     superpixel_guidance,
 )
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _run(model, image, guidance, crop=None):
@@ -82,21 +92,43 @@ def test_imagenet_weights_need_lite0_shape():
 
 
 def test_guidance_keeps_current_stroke_apart():
-    pos = np.zeros((1, 8, 8), bool)
-    pos[0, 1, 1:4] = True
-    pos[0, 5, 1:4] = True  # the newest stroke
-    neg = np.zeros_like(pos)
-    neg[0, 7, 7] = True
+    labels = np.zeros((8, 8), np.int32)
+    labels[1, 1:4] = 1
+    labels[5, 1:4] = 1  # the newest stroke
+    labels[7, 7] = 2
     current = np.zeros((8, 8), bool)
     current[5, 1:4] = True
-    maps = guidance_maps(pos, neg, current, prev=np.ones((1, 8, 8)))
+    maps = guidance_maps(labels, [1], current, prev=np.ones((1, 8, 8)))
     layout = guidance_layout("binary")
     ch = {name: maps[0, i] for i, name in enumerate(layout)}
     assert maps.dtype == np.float32 and maps.shape == (1, len(layout), 8, 8)
     assert ch["pos_cur"][5, 1:4].all() and ch["pos_cur"].sum() == 3
     assert ch["pos"][1, 1:4].all() and ch["pos"].sum() == 3
-    assert ch["neg"][7, 7] == 1 and ch["neg_cur"].sum() == 0
-    assert (ch["prev"] == 1).all()
+    assert ch["neg"][7, 7] == 1 and ch["neg"].sum() == 1 and ch["neg_cur"].sum() == 0
+    assert np.allclose(ch["prev"], 1)
+
+
+def test_one_class_strokes_are_the_others_negatives():
+    labels = np.zeros((16, 16), np.int32)
+    labels[2, :] = 1
+    labels[8, :] = 2
+    labels[12, :] = 3
+    maps = guidance_maps(labels)
+    pos, neg = guidance_layout("binary").index("pos"), guidance_layout("binary").index("neg")
+    assert maps.shape[0] == 3
+    np.testing.assert_array_equal(maps[1, pos], labels == 2)
+    np.testing.assert_array_equal(maps[1, neg], (labels == 1) | (labels == 3))
+
+
+def test_thin_strokes_survive_shrinking_into_the_crop():
+    labels = np.zeros((1024, 1024), np.int32)
+    labels[500, 100:900] = 1  # a 1-px stroke
+    labels[700:703, 300] = 2
+    crop = CropTransform.full((1024, 1024), 2)
+    g = guidance_crops(labels, [1, 2], crop, 64).numpy()
+    pos = guidance_layout("binary").index("pos")
+    assert g[0, pos].sum() >= 50 and g[0, pos, 31].sum() >= 50  # row 500 of 1024 lands in cell 31 of 64
+    assert g[1, pos].sum() >= 1  # a 3-px dot is still there
 
 
 def test_superpixel_guidance_follows_strokes():

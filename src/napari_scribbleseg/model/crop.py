@@ -3,18 +3,50 @@
 A :class:`CropTransform` holds one box per batch item (one per class in a multi-class prediction).
 Boxes are in pixel-edge coordinates of the full image, ``(y0, x0, y1, x1)`` with ``(0, 0, H, W)`` the
 whole image, so they do not depend on the resolution of the tensor being cropped: the same object
-crops the full-resolution stroke maps, the stride-4 and stride-16 cached features and the image, and
-pastes the head's output back (all with ``torch.nn.functional.grid_sample``, ``align_corners=False``).
+draws the strokes into the crop (:meth:`CropTransform.rasterize`), crops the stride-4 and stride-16
+cached features and the image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the
+head's output back (:meth:`CropTransform.from_crop`). All follow ``align_corners=False`` conventions.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+#: Logit a class gets outside its zoom-in box: it keeps its previous mask there, confidently.
+OUTSIDE_LOGIT = 6.0
+
+
+def zoom_masks(
+    labels: np.ndarray,
+    classes: list[int],
+    prev: np.ndarray | None = None,
+    extreme_disks: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(K, H, W) bool: what each class's zoom-in box must hold (the Session's rule, for training too).
+
+    A class with a non-empty previous mask (``prev`` (H, W) int labels) gets its previous mask plus its
+    strokes (000's zoom-in from the second interaction); a class with extreme-point disks in
+    ``extreme_disks`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
+    class gets nothing, i.e. the whole image (:meth:`CropTransform.around`).
+    """
+    labels = np.asarray(labels)
+    cls = np.asarray(classes)
+    masks = np.zeros((len(cls), *labels.shape), bool)
+    for i, k in enumerate(classes):
+        if extreme_disks and k in extreme_disks:
+            masks[i] = extreme_disks[k]
+    if prev is not None:
+        prev_masks = np.asarray(prev)[None] == cls[:, None, None]
+        has_prev = prev_masks.reshape(len(cls), -1).any(1)
+        if has_prev.any():
+            masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
+    return masks
 
 
 @dataclass(frozen=True)
@@ -26,7 +58,7 @@ class CropTransform:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> "CropTransform":
+    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> CropTransform:
         """The identity crop: every item sees the whole image."""
         h, w = image_shape
         return cls(np.tile(np.array([[0.0, 0.0, h, w]]), (batch, 1)), (int(h), int(w)))
@@ -38,7 +70,7 @@ class CropTransform:
         image_shape: tuple[int, int] | None = None,
         expand: float = 1.4,
         min_size: int = 48,
-    ) -> "CropTransform":
+    ) -> CropTransform:
         """Square boxes around each ``masks[i]`` (previous mask + strokes), expanded ``expand`` times.
 
         Parameters
@@ -50,8 +82,9 @@ class CropTransform:
         min_size : int
             Smallest side in pixels, so a tiny object still gets context.
 
-        Boxes are shifted (not shrunk) to stay inside the image; a side larger than the image is cut
-        to the image, so boxes are square except near very elongated images.
+        Boxes have integer pixel edges (so pasting back is a plain resize) and are shifted (not
+        shrunk) to stay inside the image; a side larger than the image is cut to the image, so boxes
+        are square except near very elongated images.
         """
         masks = np.asarray(masks, bool)
         h, w = masks.shape[-2:] if image_shape is None else image_shape
@@ -72,57 +105,85 @@ class CropTransform:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    @property
+    @cached_property
     def is_full(self) -> np.ndarray:
         """(B,) bool: which items cover the whole image."""
         h, w = self.image_shape
-        return np.all(np.isclose(self.boxes, [0, 0, h, w]), axis=1)
+        return np.all(np.abs(self.boxes - np.array([0, 0, h, w])) < 1e-6, axis=1)
 
-    def theta(self, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """(B, 2, 3) affine maps from crop-normalised to image-normalised coordinates (x, y order)."""
+    def axis_coords(self, size: tuple[int, int], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
+        """Image-normalised y (B, h) and x (B, w) coordinates of the crop pixels' centres."""
         h, w = self.image_shape
         b = torch.as_tensor(self.boxes, dtype=torch.float64)
-        sx, sy = (b[:, 3] - b[:, 1]) / w, (b[:, 2] - b[:, 0]) / h
-        tx, ty = (b[:, 3] + b[:, 1]) / w - 1, (b[:, 2] + b[:, 0]) / h - 1
-        zero = torch.zeros_like(sx)
-        theta = torch.stack([torch.stack([sx, zero, tx], 1), torch.stack([zero, sy, ty], 1)], 1)
-        return theta.to(device=device, dtype=dtype)
+        j = (torch.arange(size[0], dtype=torch.float64) + 0.5) / size[0]
+        i = (torch.arange(size[1], dtype=torch.float64) + 0.5) / size[1]
+        ys = (b[:, :1] + j[None] * (b[:, 2:3] - b[:, :1])) * (2 / h) - 1
+        xs = (b[:, 1:2] + i[None] * (b[:, 3:4] - b[:, 1:2])) * (2 / w) - 1
+        return ys.to(device, dtype), xs.to(device, dtype)
 
     def grid(self, size: int | tuple[int, int], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """(B, h, w, 2) sampling grid of the crops at ``size`` in image-normalised coordinates."""
-        h, w = (size, size) if isinstance(size, int) else size
-        theta = self.theta(device, dtype)
-        return F.affine_grid(theta, [len(self), 1, h, w], align_corners=False)
+        """(B, h, w, 2) ``grid_sample`` grid of the crops at ``size``, in image-normalised (x, y) coordinates.
+
+        Built from the two axes (boxes are axis-aligned), which is much cheaper than ``affine_grid``.
+        """
+        size = (size, size) if isinstance(size, int) else size
+        ys, xs = self.axis_coords(size, device, dtype)
+        b = len(self)
+        return torch.stack([xs[:, None, :].expand(b, *size), ys[:, :, None].expand(b, *size)], -1)
 
     # --- image -> crop ------------------------------------------------------------------------
-    def to_crop(
-        self, x: torch.Tensor, size: int | tuple[int, int], mode: str = "bilinear", dtype: torch.dtype | None = None
-    ) -> torch.Tensor:
+    def to_crop(self, x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
         """Resample image-space ``x`` (N, C, h, w) (N = 1 or B, any resolution) to (B, C, size, size).
 
-        ``mode="max"`` keeps thin strokes when shrinking: the map is max-pooled by the shrink factor
-        before bilinear sampling, so a 3-px stroke on a 1024-px image still shows in a 256-px crop.
-        Outside the image the crop reads 0. ``dtype``: convert to it (after any pooling, so pooling
-        runs on the cheaper input type, e.g. uint8 stroke maps).
+        Bilinear ``grid_sample`` with border padding (boxes from :meth:`around` lie inside the image;
+        border padding also makes the whole-image case equal to ``F.interpolate``, used as a fast
+        path). For sparse strokes use :meth:`rasterize`, which never loses a thin stroke when shrinking.
         """
         out = (size, size) if isinstance(size, int) else size
-        if mode == "max":
-            h, w = self.image_shape
-            shrink_y = float(np.min(self.boxes[:, 2] - self.boxes[:, 0])) * x.shape[-2] / h / out[0]
-            shrink_x = float(np.min(self.boxes[:, 3] - self.boxes[:, 1])) * x.shape[-1] / w / out[1]
-            k = int(math.floor(min(shrink_y, shrink_x)))
-            if k >= 2:
-                x = max_shrink(x, k)
-            mode = "bilinear"
-        if dtype is not None:
-            x = x.to(dtype)
+        b = len(self)
+        if bool(self.is_full.all()):
+            # the whole image for every item: plain resizing, the same samples as grid_sample below
+            y = F.interpolate(x, size=out, mode="bilinear", align_corners=False)
+            return y.expand(b, -1, -1, -1) if y.shape[0] == 1 else y
         grid = self.grid(out, x.device, x.dtype)
-        if x.shape[0] == 1 and len(self) > 1:
+        if x.shape[0] == 1 and b > 1:
             # one shared map, B crops: stack the grids along y and sample once, without expanding x
-            b = len(self)
-            y = F.grid_sample(x, grid.reshape(1, b * out[0], out[1], 2), mode=mode, padding_mode="zeros", align_corners=False)
-            return y.reshape(x.shape[1], b, out[0], out[1]).transpose(0, 1)
-        return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
+            y = F.grid_sample(x, grid.reshape(1, b * out[0], out[1], 2), mode="bilinear", padding_mode="border", align_corners=False)
+            return y.reshape(x.shape[1], b, out[0], out[1]).transpose(0, 1).contiguous()
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    def rasterize(self, points: np.ndarray, membership: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+        """Draw image pixels into the crops: a crop cell is 1 where any listed pixel overlaps it.
+
+        Parameters
+        ----------
+        points : (N, 2) int
+            (row, col) of image pixels (e.g. scribbled ones).
+        membership : (B, C, N) bool
+            Which channel of which crop each pixel belongs to.
+        size : int or (h, w)
+
+        Returns
+        -------
+        (B, C, h, w) float32. Each pixel covers the crop cells its square overlaps: shrinking never
+        drops a thin stroke (unlike sampling), enlarging gives solid blocks.
+        """
+        out_h, out_w = (size, size) if isinstance(size, int) else size
+        b_idx, c_idx, n_idx = np.nonzero(membership)
+        canvas = np.zeros((*membership.shape[:2], out_h, out_w), np.float32)
+        if b_idx.size == 0:
+            return canvas
+        box = self.boxes[b_idx]
+        r0, r1 = _cells(points[n_idx, 0], box[:, 0], box[:, 2], out_h)
+        q0, q1 = _cells(points[n_idx, 1], box[:, 1], box[:, 3], out_w)
+        keep = (r1 > r0) & (q1 > q0)
+        b_idx, c_idx, r0, r1, q0, q1 = (a[keep] for a in (b_idx, c_idx, r0, r1, q0, q1))
+        span_r, span_q = int((r1 - r0).max(initial=1)), int((q1 - q0).max(initial=1))
+        for dr in range(span_r):
+            for dq in range(span_q):
+                m = (r0 + dr < r1) & (q0 + dq < q1)
+                canvas[b_idx[m], c_idx[m], r0[m] + dr, q0[m] + dq] = 1.0
+        return canvas
 
     # --- crop -> image ------------------------------------------------------------------------
     def from_crop(
@@ -130,39 +191,49 @@ class CropTransform:
     ) -> torch.Tensor:
         """Paste crop-space ``y`` (B, C, s, s) back into image space (B, C, H, W) (or ``size``).
 
-        Pixels outside each box take ``outside`` (B, C, H, W) if given, else 0.
+        Bilinear (edge values extend to the box border). Pixels outside each box take ``outside``
+        (B, C, H, W) if given, else 0.
         """
         h, w = self.image_shape if size is None else size
-        theta = self.theta(torch.device("cpu"), torch.float64)
-        # invert [A | t]: crop = A^-1 (image - t)
-        a = theta[:, :, :2]
-        t = theta[:, :, 2:]
-        inv_a = torch.linalg.inv(a)
-        inv = torch.cat([inv_a, -inv_a @ t], 2).to(y.device, y.dtype)
-        grid = F.affine_grid(inv, [len(self), 1, h, w], align_corners=False)
+        if (h, w) == self.image_shape and np.array_equal(self.boxes, np.round(self.boxes)):
+            return self._paste(y, outside)
+        hh, ww = self.image_shape
+        b = torch.as_tensor(self.boxes, dtype=torch.float64)
+        # image pixel centres in image-normalised units -> crop-normalised units, per axis
+        yc = (torch.arange(h, dtype=torch.float64) + 0.5) * (hh / h)
+        xc = (torch.arange(w, dtype=torch.float64) + 0.5) * (ww / w)
+        ys = (yc[None] - b[:, :1]) / (b[:, 2:3] - b[:, :1]) * 2 - 1
+        xs = (xc[None] - b[:, 1:2]) / (b[:, 3:4] - b[:, 1:2]) * 2 - 1
+        n = len(self)
+        grid = torch.stack([xs[:, None, :].expand(n, h, w), ys[:, :, None].expand(n, h, w)], -1).to(y.device, y.dtype)
         out = F.grid_sample(y, grid, mode="bilinear", padding_mode="border", align_corners=False)
         if outside is None and bool(self.is_full.all()):
             return out
-        inside = (grid.abs() <= 1).all(-1, keepdim=True).permute(0, 3, 1, 2)
+        inside = ((ys.abs() <= 1)[:, :, None] & (xs.abs() <= 1)[:, None, :])[:, None].to(y.device)
         fill = outside if outside is not None else torch.zeros_like(out)
         return torch.where(inside, out, fill)
 
-
-def max_shrink(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Max over k x k cells of (N, C, H, W) ``x`` (zero-padded to a multiple of k): (N, C, ceil(H/k), ceil(W/k)).
-
-    The padded map covers slightly more than the image (under k pixels); the resulting shift of at
-    most k/2 source pixels is below the resolution the pooled map is sampled at.
-    """
-    n, c, h, w = x.shape
-    ph, pw = -h % k, -w % k
-    if ph or pw:
-        x = F.pad(x, [0, pw, 0, ph])
-    return x.reshape(n, c, (h + ph) // k, k, (w + pw) // k, k).amax((3, 5))
+    def _paste(self, y: torch.Tensor, outside: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`from_crop` for integer boxes: resize each crop to its box and paste it (same samples, cheaper)."""
+        h, w = self.image_shape
+        if bool(self.is_full.all()):
+            return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+        out = outside.clone() if outside is not None else y.new_zeros((len(self), y.shape[1], h, w))
+        for i, (y0, x0, y1, x1) in enumerate(self.boxes.astype(int)):
+            out[i, :, y0:y1, x0:x1] = F.interpolate(y[i : i + 1], size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False)[0]
+        return out
 
 
-def _fit(center: float, side: float, limit: int) -> tuple[float, float]:
-    """An interval of length ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
-    side = min(side, float(limit))
-    lo = min(max(center - side / 2, 0.0), limit - side)
+def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Half-open range of crop cells [start, stop) that image pixels [coord, coord + 1) overlap, clipped to [0, n)."""
+    scale = n / (hi - lo)
+    start = np.floor((coord - lo) * scale + 1e-9).astype(np.int64)
+    stop = np.ceil((coord + 1 - lo) * scale - 1e-9).astype(np.int64)
+    return np.clip(start, 0, n), np.clip(stop, 0, n)
+
+
+def _fit(center: float, side: float, limit: int) -> tuple[int, int]:
+    """An integer interval of about ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
+    side = min(math.ceil(side), int(limit))
+    lo = min(max(round(center - side / 2), 0), limit - side)
     return lo, lo + side

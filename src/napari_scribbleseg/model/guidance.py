@@ -6,24 +6,30 @@ One implementation for training and inference. Three kinds, chosen by ``ModelCon
 - ``"superpixel"`` (003): adds SLIC superpixel maps: for every superpixel, the distance from its
   centroid to the nearest centroid of a superpixel touched by the class's positive (negative)
   strokes, and the superpixel-aligned box around the positive strokes;
-- ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object (also drawn
-  into the positive map); their box is the first crop.
+- ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object; their box
+  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_masks`).
 
 Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
 earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
 
 Channel layout (see :func:`guidance_layout`): ``pos_cur, neg_cur, prev, pos, neg`` then the kind's
 extra channels, so the current branch reads channels 0-2 and the history branch channels 2 onwards
-(both plain slices). Stroke channels are cropped with max-pooling so thin strokes survive shrinking,
-dense ones bilinearly (:func:`stroke_channel_mask`).
+(both plain slices). Stroke channels are rasterised into the crop by coverage, so thin strokes
+survive shrinking; dense ones are sampled bilinearly.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    import torch
+
+    from napari_scribbleseg.model.crop import CropTransform
+
 GUIDANCE_KINDS = ("binary", "superpixel", "extreme")
-STROKE_CHANNELS = ("pos", "neg", "pos_cur", "neg_cur")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
 SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
 EXTREME_DIAMETER = 6
@@ -41,104 +47,132 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
     raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
 
 
-def stroke_channel_mask(kind: str) -> tuple[bool, ...]:
-    """Per channel of :func:`guidance_layout`: True for sparse stroke-like maps (crop with max-pooling)."""
-    return tuple(name in STROKE_CHANNELS or name == "extreme" for name in guidance_layout(kind))
-
-
-def guidance_maps(
-    positive: np.ndarray,
-    negative: np.ndarray,
+def guidance_crops(
+    labels: np.ndarray,
+    classes: list[int],
+    crop: CropTransform,
+    size: int | tuple[int, int],
     current: np.ndarray | None = None,
-    prev: np.ndarray | None = None,
+    prev: np.ndarray | torch.Tensor | None = None,
     kind: str = "binary",
     superpixels: np.ndarray | None = None,
-    extreme: np.ndarray | None = None,
-) -> np.ndarray:
-    """Stack the guidance channels of K classes at image resolution (numpy; for training and tests).
+    extreme: dict[int, np.ndarray] | None = None,
+) -> torch.Tensor:
+    """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
+
+    The one implementation behind the Session and training.
 
     Parameters
     ----------
-    positive, negative : (K, H, W) bool
-        Every stroke of class k, and every stroke of the other classes.
+    labels : (H, W) int
+        Scribbles: 0 none, k >= 1 class k. Class k's positives are its strokes, its negatives the
+        strokes of every other class.
+    classes : list of int
+        The K classes to build guidance for (one crop each).
+    crop : CropTransform
+        K boxes (:class:`napari_scribbleseg.model.crop.CropTransform`).
+    size : int or (h, w)
+        Output size (the head's input size).
     current : (H, W) bool, optional
-        Pixels painted by this interaction (the newest stroke); they go to ``pos_cur``/``neg_cur``
-        and leave the history channels. None: all strokes are history.
-    prev : (K, H, W) bool or float, optional
-        The previous mask (or probability) of each class; None: zeros.
+        Pixels painted by this interaction (004); they go to ``pos_cur``/``neg_cur`` and leave the
+        history channels. None: all strokes are history.
+    prev : (K, H, W) bool/float array or tensor, optional
+        Previous mask (or probability) per class; None: zeros.
     kind : str
         One of :data:`GUIDANCE_KINDS`.
     superpixels : (H, W) int, optional
-        Superpixel labels (``kind="superpixel"``; see :func:`slic_superpixels`).
-    extreme : (K, H, W) bool, optional
-        Extreme-point disks (``kind="extreme"``; see :func:`extreme_point_disks`).
+        For ``kind="superpixel"`` (:func:`slic_superpixels`).
+    extreme : dict {class: (N, 2) (row, col)}, optional
+        Extreme points per class for ``kind="extreme"``, drawn as 6-px disks.
 
     Returns
     -------
-    (K, G, H, W) float32 in [0, 1], channels as :func:`guidance_layout` (kind).
-    """
-    import torch
-
-    to = lambda a: None if a is None else torch.as_tensor(np.asarray(a))  # noqa: E731
-    strokes, dense = guidance_groups(
-        to(np.asarray(positive, bool)), to(np.asarray(negative, bool)), to(current), to(prev), kind, superpixels, to(extreme)
-    )
-    return merge_groups(strokes.float(), dense, kind).numpy()
-
-
-def guidance_groups(positive, negative, current=None, prev=None, kind="binary", superpixels=None, extreme=None):
-    """The guidance channels of K classes as two torch groups, before cropping.
-
-    Same arguments as :func:`guidance_maps`, as torch tensors (``superpixels`` numpy).
-
-    Returns
-    -------
-    strokes : (K, Gs, H, W) uint8
-        The stroke-like channels (:func:`stroke_channel_mask`), in layout order.
-    dense : (K, Gd, H, W) float32
-        The dense channels (``prev`` and superpixel maps), in layout order.
+    (K, G, h, w) float32 tensor (on ``prev``'s device when it is a tensor), layout :func:`guidance_layout`.
+    Stroke channels are rasterised by coverage (:meth:`CropTransform.rasterize`); dense ones are
+    sampled bilinearly (:meth:`CropTransform.to_crop`).
     """
     import torch
 
     if kind not in GUIDANCE_KINDS:
         raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
-    k, h, w = positive.shape
-    if current is None:
-        current = torch.zeros((h, w), dtype=torch.bool, device=positive.device)
-    old = ~current
-    strokes = [positive & current, negative & current, positive & old, negative & old]
+    labels = np.asarray(labels)
+    h, w = labels.shape
+    k = len(classes)
+    out_size = (size, size) if isinstance(size, int) else tuple(size)
+    device = prev.device if isinstance(prev, torch.Tensor) else torch.device("cpu")
+    cls = np.asarray(classes)
+
+    points = np.argwhere(labels > 0)
+    values = labels[points[:, 0], points[:, 1]]
+    cur = np.zeros(len(points), bool) if current is None else np.asarray(current, bool)[points[:, 0], points[:, 1]]
+    own = values[None, :] == cls[:, None]  # (K, N)
+    other = ~own
+    membership = np.stack([own & cur, other & cur, own & ~cur, other & ~cur], 1)
+    strokes = torch.from_numpy(crop.rasterize(points, membership, out_size)).to(device)
+    channels = {name: strokes[:, i : i + 1] for i, name in enumerate(("pos_cur", "neg_cur", "pos", "neg"))}
+
+    if prev is None:
+        channels["prev"] = torch.zeros((k, 1, *out_size), device=device)
+    else:
+        prev_t = torch.as_tensor(np.asarray(prev) if not isinstance(prev, torch.Tensor) else prev)
+        channels["prev"] = crop.to_crop(prev_t.to(device, torch.float32)[:, None], out_size)
     if kind == "extreme":
-        strokes.append(torch.zeros_like(positive) if extreme is None else extreme.to(torch.bool))
-    dense = [torch.zeros((k, h, w), device=positive.device) if prev is None else prev.to(torch.float32)]
-    if kind == "superpixel":
+        disk_pts, member = [], []
+        for i, c in enumerate(classes):
+            if extreme and c in extreme:
+                pts = np.argwhere(extreme_point_disks(extreme[c], (h, w)))
+                disk_pts.append(pts)
+                m = np.zeros((k, 1, len(pts)), bool)
+                m[i] = True
+                member.append(m)
+        if disk_pts:
+            channels["extreme"] = torch.from_numpy(
+                crop.rasterize(np.concatenate(disk_pts), np.concatenate(member, 2), out_size)
+            ).to(device)
+        else:
+            channels["extreme"] = torch.zeros((k, 1, *out_size), device=device)
+    elif kind == "superpixel":
         if superpixels is None:
             raise ValueError("guidance 'superpixel' needs the image's superpixels (slic_superpixels)")
-        sp = superpixel_guidance(superpixels, positive.cpu().numpy(), negative.cpu().numpy())
-        dense.extend(torch.from_numpy(sp).to(positive.device).unbind(1))
-    return torch.stack(strokes, 1).to(torch.uint8), torch.stack(dense, 1)
+        sp = superpixel_guidance(superpixels, own_masks(labels, classes), other_masks(labels, classes))
+        sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
+        for i, name in enumerate(SUPERPIXEL_CHANNELS):
+            channels[name] = sp_crop[:, i : i + 1]
+    return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
 
 
-def merge_groups(strokes, dense, kind: str):
-    """Interleave the two groups of :func:`guidance_groups` (any resolution, same dtype) in layout order."""
-    import torch
+def guidance_maps(
+    labels: np.ndarray,
+    classes: list[int] | None = None,
+    current: np.ndarray | None = None,
+    prev: np.ndarray | None = None,
+    kind: str = "binary",
+    superpixels: np.ndarray | None = None,
+    extreme: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The guidance channels at image resolution (no crop): (K, G, H, W) float32 numpy.
 
-    mask = stroke_channel_mask(kind)
-    order, si, di = [], 0, 0
-    for is_stroke in mask:
-        order.append(strokes[:, si : si + 1] if is_stroke else dense[:, di : di + 1])
-        si, di = si + is_stroke, di + (not is_stroke)
-    return torch.cat(order, 1)
-
-
-def crop_guidance(strokes, dense, crop, size: int, kind: str):
-    """Crop both groups of :func:`guidance_groups` with ``crop`` (a CropTransform) to (K, G, size, size) float.
-
-    Strokes are max-pooled by the shrink factor before sampling (thin strokes survive), dense maps
-    are sampled bilinearly.
+    Same arguments as :func:`guidance_crops`; ``classes`` defaults to those present in ``labels``.
+    For inspection, plots and tests.
     """
-    s = crop.to_crop(strokes, size, mode="max", dtype=dense.dtype)
-    d = crop.to_crop(dense, size)
-    return merge_groups(s, d, kind)
+    from napari_scribbleseg.model.crop import CropTransform
+
+    labels = np.asarray(labels)
+    if classes is None:
+        classes = [int(c) for c in np.unique(labels) if c > 0]
+    crop = CropTransform.full(labels.shape, len(classes))
+    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme).numpy()
+
+
+def own_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of each class."""
+    return np.asarray(labels)[None] == np.asarray(classes)[:, None, None]
+
+
+def other_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of every other class (each class's negatives)."""
+    labels = np.asarray(labels)
+    return (labels > 0)[None] & ~own_masks(labels, classes)
 
 
 def slic_superpixels(rgb: np.ndarray, n_segments: int = 1000, work_size: int = 256) -> np.ndarray:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from napari_scribbleseg.model.crop import CropTransform, max_shrink
+from napari_scribbleseg.model.crop import CropTransform
 from napari_scribbleseg.model.guidance import guidance_layout
 
 
@@ -58,12 +58,12 @@ class InteractionHead(nn.Module):
         self,
         guidance: str = "binary",
         feat_channels: int = 64,
-        low_channels: int = 24,
+        low_channels: int = 16,
         head_size: int = 256,
-        guide_channels: int = 12,
-        fuse_channels: int = 48,
-        dec_channels: int = 32,
-        crm_channels: int = 12,
+        guide_channels: int = 8,
+        fuse_channels: int = 32,
+        dec_channels: int = 24,
+        crm_channels: int = 8,
         use_pam: bool = True,
         use_crm: bool = True,
     ):
@@ -117,7 +117,7 @@ class InteractionHead(nn.Module):
             From :meth:`ScribbleSegNet.encode`: ``"high"`` (N, Cf, h/16, w/16), ``"low"`` (N, Cl, h/4, w/4),
             ``"image"`` (N, 3, h, w) RGB in [0, 1]; N = 1 (shared by all items) or B.
         guidance : (B, G, S, S)
-            Guidance channels already in crop space (``crop.to_crop``), layout :func:`guidance_layout`.
+            Guidance channels in crop space (:func:`napari_scribbleseg.model.guidance.guidance_crops`).
         crop : CropTransform, optional
             The B zoom-in boxes; None = the whole image for every item.
 
@@ -160,7 +160,7 @@ class InteractionHead(nn.Module):
         if not self.use_crm:
             return {"primitive": primitive, "adapted": adapted, "refined": coarse, "error": torch.zeros_like(coarse)}
         image = crop.to_crop(features["image"], s // 2) - 0.5
-        strokes = max_shrink(torch.cat([pos, neg], 1), 2)
+        strokes = F.avg_pool2d(torch.cat([pos, neg], 1), 2)
         # 000: CRM sees the coarse mask and the decoder features detached, so it learns corrections
         # without pulling the segmentation model towards them
         x = self.crm_in(torch.cat([image, strokes, torch.sigmoid(coarse.detach())], 1))

@@ -48,12 +48,12 @@ class ModelConfig:
     encoder_width: float = 1.0
     encoder_depth: float = 1.0
     feat_channels: int = 64
-    low_channels: int = 24
+    low_channels: int = 16
     head_size: int = 256
-    guide_channels: int = 12
-    fuse_channels: int = 48
-    dec_channels: int = 32
-    crm_channels: int = 12
+    guide_channels: int = 8
+    fuse_channels: int = 32
+    dec_channels: int = 24
+    crm_channels: int = 8
     use_pam: bool = True
     use_crm: bool = True
     zoom_expand: float = 1.4
@@ -66,7 +66,7 @@ class ModelConfig:
             raise InputError(f"head_size {self.head_size} must be a multiple of 8 (it is pooled to 1/8)")
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
         """Build from a checkpoint's ``config``; unknown keys raise InputError naming them."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
@@ -127,3 +127,23 @@ class ScribbleSegNet(nn.Module):
         enc = sum(p.numel() for p in self.encoder.parameters())
         head = sum(p.numel() for p in self.head.parameters())
         return {"encoder": enc, "head": head, "total": enc + head}
+
+
+def fuse_batchnorm(model: nn.Module) -> nn.Module:
+    """Fold every BatchNorm2d that follows a Conv2d in an ``nn.Sequential`` into the conv, in place.
+
+    For inference only (eval-mode statistics are baked in): the same outputs, one pass less over
+    every feature map. Returns ``model``.
+    """
+    for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            conv, bn = seq[i], seq[i + 1]
+            if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)):
+                continue
+            scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+            bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
+            with torch.no_grad():
+                conv.weight.mul_(scale.view(-1, 1, 1, 1))
+                conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias.detach())
+            seq[i + 1] = nn.Identity()
+    return model
