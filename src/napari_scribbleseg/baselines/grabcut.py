@@ -102,6 +102,9 @@ class GrabCut(ClassicalPredictor):
         if min(np.count_nonzero(mask % 2 == 1), np.count_nonzero(mask % 2 == 0)) < _N_COMPONENTS:
             # too few pixels on one side for the GMMs (OpenCV asserts): the nearest-stroke split decides
             return (mask % 2 == 1).astype(np.float32) * 2.0
+        # GrabCut seeds its GMMs with k-means drawn from OpenCV's per-thread RNG, so without a reset the
+        # answer depends on how many calls the thread made before (serial vs worker runs would differ)
+        cv2.setRNGSeed(0)
         mask, bgd, fgd = cv2.grabCut(self._bytes, mask, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
         pixels = self._bytes.reshape(-1, 3).astype(np.float64)
         p_fg, p_bg = gmm_density(fgd, pixels), gmm_density(bgd, pixels)
