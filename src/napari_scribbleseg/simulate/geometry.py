@@ -32,8 +32,11 @@ def inner_distance(mask: np.ndarray) -> np.ndarray:
     The border counts as a boundary (as in the click protocol), so interior points keep away from it.
     """
     padded = np.pad(mask.astype(np.uint8), 1)
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return dist[1:-1, 1:-1]
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    # OpenCV's exact transform differs between calls on the same input in the last float32 bit, which
+    # flips argmax ties (the click position) from run to run; the squared distance is an integer, so
+    # rounding it restores the exact value, the same on every call
+    return np.sqrt(np.round(dist.astype(np.float64) ** 2)).astype(np.float32)
 
 
 def labelled_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
