@@ -147,3 +147,18 @@ def test_grabcut_and_growcut_on_real_grabcut_images(grabcut_dir):
             predictor.set_image(image)
             labels = predictor.predict(scribbles)
             assert iou(labels == 1, obj, ignore) > least, (stem, type(predictor).__name__)
+
+
+def test_grabcut_answer_does_not_depend_on_earlier_calls():
+    # OpenCV's k-means initialisation draws from a per-thread RNG: without a reset, the same strokes could
+    # give another segmentation after other calls (and serial and parallel evaluations would disagree)
+    rng = np.random.default_rng(3)
+    image = (rng.random((60, 80, 3)) * 255).astype(np.uint8)
+    image[20:40, 25:55] //= 3
+    scribbles = strokes()
+    predictor = GrabCut()
+    predictor.set_image(image)
+    first = predictor.predict_proba(scribbles)
+    for _ in range(3):
+        predictor.predict(np.where(scribbles == 1, 1, 0) + (np.arange(80) < 5) * 2 * (scribbles == 0))
+    assert np.array_equal(predictor.predict_proba(scribbles), first)

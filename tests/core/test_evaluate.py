@@ -120,8 +120,8 @@ def test_strokes_accumulate_prev_is_the_last_prediction_and_ignore_is_left_out()
 
 def test_parallel_workers_give_the_serial_results():
     samples = synthetic_samples(3)
-    serial = evaluate(["growcut", Useless()], samples, max_interactions=4, targets=(0.95, 0.99))
-    parallel = evaluate(["growcut", Useless()], samples, max_interactions=4, targets=(0.95, 0.99), n_jobs=2)
+    serial = evaluate(["growcut", "grabcut", Useless()], samples, max_interactions=4, targets=(0.95, 0.99))
+    parallel = evaluate(["growcut", "grabcut", Useless()], samples, max_interactions=4, targets=(0.95, 0.99), n_jobs=2)
     strip = lambda rows: [{k: v for k, v in r.items() if not k.startswith("t_")} for r in rows]  # noqa: E731
     assert strip(parallel.rows) == strip(serial.rows)
     assert [r["n_predicts"] for r in parallel.rows] == [len(r["t_interaction"]) for r in parallel.rows]

@@ -10,14 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from napari_scribbleseg.evaluate.loop import target_key
 from napari_scribbleseg.metrics import miou_at, nof, noi, padded_curves
 
 #: mIoU@k columns of the summary (those with k <= max_interactions)
 MIOU_AT = (1, 3, 5)
-
-
-def _key(target: float) -> str:
-    return f"{target * 100:g}"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -66,9 +63,9 @@ class EvaluationResult:
             curves = [row["iou"] for row in rows]
             entry: dict[str, Any] = {"predictor": name, "n": len(rows)}
             for target in self.targets:
-                entry[f"NoI@{_key(target)}"] = noi(curves, target, self.max_interactions)
+                entry[f"NoI@{target_key(target)}"] = noi(curves, target, self.max_interactions)
             for target in self.targets:
-                entry[f"NoF@{_key(target)}"] = nof(curves, target, self.max_interactions)
+                entry[f"NoF@{target_key(target)}"] = nof(curves, target, self.max_interactions)
             for k in MIOU_AT:
                 if k <= self.max_interactions:
                     entry[f"mIoU@{k}"] = miou_at(curves, k)
@@ -87,8 +84,8 @@ class EvaluationResult:
         for row in self.rows:
             entry: dict[str, Any] = {"sample": row["sample"], "predictor": row["predictor"]}
             for target in self.targets:
-                entry[f"NoI@{_key(target)}"] = row[f"NoI@{_key(target)}"]
-                entry[f"reached@{_key(target)}"] = row[f"reached@{_key(target)}"]
+                entry[f"NoI@{target_key(target)}"] = row[f"NoI@{target_key(target)}"]
+                entry[f"reached@{target_key(target)}"] = row[f"reached@{target_key(target)}"]
             entry["n_interactions"] = row["n_interactions"]
             entry["n_predicts"] = row["n_predicts"]
             entry["iou_final"] = row["iou"][-1]
@@ -166,6 +163,7 @@ class EvaluationResult:
         ax.set_ylabel("mean IoU over regions" if self.settings.get("multi_region") else "mean IoU")
         ax.set_title(f"{self.settings.get('dataset', '')} (n = {self.settings.get('n_samples', '?')})")
         ax.set_xlim(1, self.max_interactions)
+        ax.set_xticks(x[:: max(1, len(x) // 10)])
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")

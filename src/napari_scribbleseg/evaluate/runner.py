@@ -124,7 +124,10 @@ def evaluate(
     multi_region : bool
         Solve all labelled regions of an image jointly (002); interactions count scribbles per region.
     n_jobs : int
-        Worker processes (spawned); results equal a serial run's except for the times.
+        Worker processes (spawned); results equal a serial run's except for the times. Predictors given by
+        name are built once per worker; objects and a callable simulator must pickle. Spawned workers
+        re-import the calling script, so a script using ``n_jobs > 1`` needs the usual
+        ``if __name__ == "__main__":`` guard.
     progress : callable, optional
         ``progress(done, total)`` after each (sample, predictor) pair.
     keep_scribbles : bool

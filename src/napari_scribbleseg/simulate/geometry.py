@@ -32,8 +32,11 @@ def inner_distance(mask: np.ndarray) -> np.ndarray:
     The border counts as a boundary (as in the click protocol), so interior points keep away from it.
     """
     padded = np.pad(mask.astype(np.uint8), 1)
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return dist[1:-1, 1:-1]
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    # OpenCV's exact transform differs between calls on the same input in the last float32 bit, which
+    # flips argmax ties (the click position) from run to run; the squared distance is an integer, so
+    # rounding it restores the exact value, the same on every call
+    return np.sqrt(np.round(dist.astype(np.float64) ** 2)).astype(np.float32)
 
 
 def labelled_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,26 +62,44 @@ def interior_point(mask: np.ndarray) -> tuple[int, int]:
     return int(r) + box[0].start, int(c) + box[1].start
 
 
+def boundary_margin(area: float, width: float, inscribed: float, margin: float | None = None) -> float:
+    """How far "protect boundary" erodes a region of ``area`` px whose inscribed radius is ``inscribed``.
+
+    Default ``clip(0.075 * sqrt(area), ceil(width / 2), 16)`` px (the kernel radius the DAVIS scribble
+    robot smooths with), never more than half the inscribed radius so that thin regions shrink instead
+    of vanishing.
+    """
+    if margin is None:
+        margin = min(16.0, max(np.ceil(width / 2.0), 0.075 * np.sqrt(float(area))))
+    return min(float(margin), 0.5 * float(inscribed))
+
+
+def protected_crop(
+    mask: np.ndarray, width: float = 3.0, margin: float | None = None
+) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """:func:`protected_region` in the bounding box of a non-empty ``mask``.
+
+    Returns the box (row, col slices), the eroded region inside it (bool) and the distance of each of its
+    pixels to the eroded region's border (float32, 0 outside), for sampling points away from the edge.
+    """
+    box = bounding_box(mask)
+    dist = inner_distance(mask[box])
+    cut = boundary_margin(float(np.count_nonzero(mask)), width, float(dist.max()), margin)
+    inside = dist > cut
+    return box, inside, np.where(inside, dist - cut, 0.0).astype(np.float32)
+
+
 def protected_region(mask: np.ndarray, width: float = 3.0, margin: float | None = None) -> np.ndarray:
-    """``mask`` eroded away from its boundary ("protect boundary", 000 Tab. 6).
+    """``mask`` (H, W) bool eroded away from its boundary ("protect boundary", 000 Tab. 6).
 
-    The margin defaults to ``clip(0.075 * sqrt(area), ceil(width / 2), 16)`` pixels (the kernel radius the
-    DAVIS scribble robot smooths with) and never exceeds half the region's inscribed radius, so the
-    result is never empty: thin regions are eroded less instead of vanishing.
-
-    Returns
-    -------
-    (H, W) bool, a subset of ``mask``.
+    Pixels farther than :func:`boundary_margin` from the border (or the image's edge) are kept, so the
+    result is never empty for a non-empty mask. Returns (H, W) bool, a subset of ``mask``.
     """
     if not mask.any():
         return mask.copy()
-    box = bounding_box(mask)
-    dist = inner_distance(mask[box])
-    if margin is None:
-        margin = min(16.0, max(np.ceil(width / 2.0), 0.075 * np.sqrt(float(mask.sum()))))
-    margin = min(float(margin), 0.5 * float(dist.max()))
+    box, inside, _ = protected_crop(mask, width, margin)
     out = np.zeros(mask.shape, bool)
-    out[box] = dist > margin
+    out[box] = inside
     return out
 
 
@@ -116,7 +137,7 @@ def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray |
     connected component by keeping its minimum spanning tree (Kruskal: the longer, diagonal edge of each
     pixel triangle goes first, as the DAVIS robot removes the heaviest edge of each cycle) -> tree
     diameter by two Dijkstra sweeps -> the longest over the components. Masks whose box exceeds
-    ``max_side`` are skeletonised on an integer-factor downsampled copy so the graph stays small.
+    ``max_side`` are skeletonised on an integer-factor max-pooled copy so the graph stays small.
 
     Returns
     -------
@@ -133,14 +154,15 @@ def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray |
         h, w = (-(-crop.shape[0] // factor)) * factor, (-(-crop.shape[1] // factor)) * factor
         blocks = np.zeros((h, w), bool)
         blocks[: crop.shape[0], : crop.shape[1]] = crop
-        crop = blocks.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3)) >= 0.5
+        # max-pooling: a thin band (a typical correction region) must not vanish when downsampled
+        crop = blocks.reshape(h // factor, factor, w // factor, factor).any(axis=(1, 3))
     skeleton = medial_axis(np.pad(crop, 1), rng=0)[1:-1, 1:-1]
     if skeleton.sum() < 2:
         return None
     graph, coords = _skeleton_graph(skeleton)
     forest = nx.minimum_spanning_tree(graph, algorithm="kruskal")
     best_path, best_length = None, -1.0
-    for component in sorted((min(c) for c in nx.connected_components(forest))):
+    for component in sorted(min(c) for c in nx.connected_components(forest)):
         end, _, _ = _farthest(forest, component)
         _, length, path = _farthest(forest, end)
         if len(path) >= 2 and length > best_length:
@@ -215,3 +237,10 @@ def disk_mask(center: tuple[float, float], radius: float, shape: tuple[int, int]
     rr = np.arange(shape[0])[:, None] - center[0]
     cc = np.arange(shape[1])[None, :] - center[1]
     return rr**2 + cc**2 <= radius**2
+
+
+def path_length(path: np.ndarray | None) -> float:
+    """Length in pixels of an (N, 2) polyline; 0 for None or a single point."""
+    if path is None or len(path) < 2:
+        return 0.0
+    return float(np.hypot(*np.diff(path, axis=0).T).sum())

@@ -1,0 +1,605 @@
+"""Slice-by-slice segmentation of (Z, Y, X) volumes and propagation of a segmented slice to its neighbours.
+
+The user scribbles one slice (along any axis) and segments it with any predictor; :meth:`propagate`
+carries the result outward slice by slice. Each neighbour is segmented by the same predictor, with the
+last result as its previous mask and scribbles derived from it (:mod:`napari_scribbleseg.volume_seeds`):
+seeds deep inside each class and a background ring. Propagation stops where every class has vanished
+(too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
+accepted (locked) or scribbled, and halfway to another scribbled slice, which owns the slices nearer to
+it. A correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+
+Confidence comes from ``predict_proba`` where the predictor has it: the mean probability of the chosen
+class over the band where the boundary can be (unscribbled pixels within the propagation margin of the
+last result). A predictor without ``predict_proba`` is judged by shape consistency instead: 1 - Dice
+between the labelled area and that of the slice it came from (see
+:func:`napari_scribbleseg.uncertainty.shape_change`). Both also give each slice an expected error (mm^2),
+which :meth:`VolumeSegmenter.ranking` orders to say where to scribble next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Literal, Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.scribbles import as_label_map
+from napari_scribbleseg.uncertainty import (
+    expected_error,
+    full_proba,
+    labels_from_proba,
+    rank_slices,
+    shape_change,
+    uncertainty_map,
+)
+from napari_scribbleseg.volume_seeds import (
+    SeedShape,
+    appearance_of,
+    class_core,
+    derive_scribbles,
+    prune_by_appearance,
+    sigma_floor,
+)
+
+Direction = Literal[1, -1, "both"]
+Cancel = threading.Event | Callable[[], bool] | None
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass(frozen=True)
+class PropagationSettings:
+    """How propagation derives scribbles and when it stops. Distances in mm, areas in mm^2.
+
+    Attributes
+    ----------
+    seeds : "skeleton" (a stroke-like skeleton of each eroded class) or "core" (the eroded class).
+    margin_mm : how far a boundary may move between neighbouring slices: seeds stay this deep inside
+        each class and the background ring this far outside. None: the larger of two in-plane pixels
+        and the slice step.
+    ring_width_mm : width of the background ring. None: two in-plane pixels.
+    min_area_mm2 : a class smaller than this on a slice has vanished there.
+    min_confidence : propagation stops at a slice whose confidence (see the module notes) is lower.
+    appearance_z : seeds whose intensity is further than this many robust sigmas from their class on
+        the previous slice are dropped; None keeps every seed.
+    min_seed_fraction : a class whose surviving seeds are fewer than this fraction has vanished.
+    prefetch : how many slices ahead the predictor's ``prepare`` is given.
+    """
+
+    seeds: SeedShape = "skeleton"
+    margin_mm: float | None = None
+    ring_width_mm: float | None = None
+    min_area_mm2: float = 10.0
+    min_confidence: float = 0.6
+    appearance_z: float | None = 3.0
+    min_seed_fraction: float = 0.2
+    prefetch: int = 8
+
+
+@dataclass
+class PropagationStep:
+    """One slice written by propagation (what the generator yields).
+
+    ``labels`` is the (H, W) int32 result of slice ``index``; ``done`` of at most ``total`` slices have
+    been visited so far (``total`` counts every slice propagation could reach).
+    """
+
+    index: int
+    direction: int
+    labels: np.ndarray
+    confidence: float
+    expected_error: float
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where and why propagation in one direction ended: ``index`` is the first slice it did not write
+    (-1 or n_slices at the volume's edge). Reasons: "vanished", "low_confidence", "locked", "scribbled",
+    "owned" (nearer to another scribbled slice), "edge", "cancelled"."""
+
+    index: int
+    reason: str
+
+
+@dataclass
+class PropagationResult:
+    """Slices written, in order, the stop of each direction (+1 / -1) that ran, and how many slices
+    propagation could have reached (``total``, the progress bar's length)."""
+
+    written: list[int] = field(default_factory=list)
+    total: int = 0
+    stops: dict[int, Stop] = field(default_factory=dict)
+    cancelled: bool = False
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` takes keyword ``name`` (or any keyword)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _is_cancelled(cancel: Cancel) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def volume_key(volume: np.ndarray) -> str:
+    """A short digest of a volume's shape, dtype and voxels: keys its slices in a predictor's feature cache."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(repr((volume.shape, volume.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(volume).data)
+    return digest.hexdigest()
+
+
+class VolumeSegmenter:
+    """Segment a (Z, Y, X) volume slice by slice along one axis and propagate results between slices.
+
+    Parameters
+    ----------
+    volume : (Z, Y, X) real array
+        Intensities (HU for CT, any scale for MR). Not copied; must stay unchanged while in use.
+    predictor : any object with ``set_image`` and ``predict`` (see :mod:`napari_scribbleseg.predictor`)
+        ``set_image`` gets ``kind=`` and ``key=(volume_key, axis, index)`` where it accepts them, so a
+        Session caches features per slice; ``prepare(images, keys=..., kind=...)``, where it exists, is
+        given the slices ahead of propagation; ``predict_proba`` gives confidence.
+    axis : 0, 1 or 2; slices are taken across this axis (0 = axial for a (Z, Y, X) volume).
+    spacing : (z, y, x) voxel size in mm.
+    kind : "ct", "mr" or None, passed to ``set_image`` where it accepts it.
+    background : label of the background class in the scribbles (2 in the binary convention), or None
+        when the background is simply unlabelled (0): the derived ring then uses a temporary label that
+        is mapped back to 0.
+    labels : (Z, Y, X) int array to write into (e.g. a Labels layer's data); a new int32 zero volume if None.
+    transform : maps a raw (H, W) slice to the image given to ``set_image`` (e.g. a CT window for a
+        classical predictor); the raw slice if None.
+    settings : :class:`PropagationSettings`.
+    """
+
+    def __init__(
+        self,
+        volume: np.ndarray,
+        predictor: Any,
+        *,
+        axis: int = 0,
+        spacing: Sequence[float] = (1.0, 1.0, 1.0),
+        kind: str | None = None,
+        background: int | None = None,
+        labels: np.ndarray | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        settings: PropagationSettings | None = None,
+    ) -> None:
+        volume = np.asarray(volume)
+        if volume.ndim != 3:
+            raise InputError(
+                f"volume is {volume.ndim}-D with shape {volume.shape}; pass one (Z, Y, X) volume "
+                "(pick a time point or channel first)"
+            )
+        if not np.issubdtype(volume.dtype, np.number) or np.iscomplexobj(volume):
+            raise InputError(f"volume has dtype {volume.dtype}; pass real intensities")
+        if not np.isfinite(volume).all():
+            raise InputError("volume contains NaN or infinite values; replace them (e.g. np.nan_to_num) first")
+        if axis not in (0, 1, 2):
+            raise InputError(f"axis is {axis!r}; use 0, 1 or 2 (the axis the slices are taken across)")
+        spacing = tuple(float(s) for s in spacing)
+        if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
+            raise InputError(f"spacing is {spacing}; give three positive voxel sizes (z, y, x) in mm")
+        if labels is None:
+            labels = np.zeros(volume.shape, np.int32)
+        elif labels.shape != volume.shape or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(
+                f"labels have shape {labels.shape} and dtype {labels.dtype}; pass an integer volume of the "
+                f"volume's shape {volume.shape}"
+            )
+        if not hasattr(predictor, "set_image") or not hasattr(predictor, "predict"):
+            raise InputError(
+                f"{type(predictor).__name__} is not a predictor; pass one with set_image(image) and "
+                "predict(scribbles, prev=None), e.g. napari_scribbleseg.get_predictor('default')"
+            )
+        self.volume = volume
+        self.labels = labels
+        self.predictor = predictor
+        self.axis = axis
+        self.spacing = spacing
+        self.kind = kind
+        self.background = background
+        self.transform = transform
+        self.settings = settings or PropagationSettings()
+        self.key = volume_key(volume)
+        self._slices = np.moveaxis(volume, axis, 0)
+        self._label_slices = np.moveaxis(labels, axis, 0)
+        self.pixel_spacing: tuple[float, float] = tuple(s for i, s in enumerate(spacing) if i != axis)  # type: ignore[assignment]
+        self.step_mm = spacing[axis]
+        self.pixel_area = self.pixel_spacing[0] * self.pixel_spacing[1]
+        self._scribbles: dict[int, np.ndarray] = {}
+        self._locked: set[int] = set()
+        self._owner: dict[int, int] = {}
+        self._scores: dict[int, float] = {}
+        # 1 byte per pixel of each segmented slice; the widget shows the current slice's map
+        self._maps: dict[int, np.ndarray] = {}
+        self._images: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._prepared: set[int] = set()
+        self._set_image_options = {
+            name: value
+            for name, value in (("kind", kind), ("key", None))
+            if (value is not None or name == "key") and _accepts(predictor.set_image, name)
+        }
+
+    # --- state the widget reads -------------------------------------------------------------
+    @property
+    def n_slices(self) -> int:
+        """Number of slices across :attr:`axis`."""
+        return self._slices.shape[0]
+
+    @property
+    def scribbled(self) -> list[int]:
+        """Slices segmented from the user's own scribbles, ascending."""
+        return sorted(self._scribbles)
+
+    @property
+    def locked(self) -> list[int]:
+        """Slices the user accepted: propagation never writes them."""
+        return sorted(self._locked)
+
+    @property
+    def scores(self) -> dict[int, float]:
+        """Expected error (mm^2) of each segmented slice, and of a slice where confidence stopped propagation."""
+        return dict(self._scores)
+
+    def slice_labels(self, index: int) -> np.ndarray:
+        """The (H, W) labels of slice ``index`` (a view into :attr:`labels`)."""
+        return self._label_slices[self._check_index(index)]
+
+    def uncertainty_map(self, index: int) -> np.ndarray | None:
+        """(H, W) float32 uncertainty in [0, 1] of slice ``index`` from its last prediction; None if unknown."""
+        stored = self._maps.get(self._check_index(index))
+        return None if stored is None else stored.astype(np.float32) / 255.0
+
+    def ranking(self) -> list[int]:
+        """Slices ordered by expected error, worst first, leaving out scribbled and locked ones."""
+        return rank_slices(self._scores, exclude=self._locked | set(self._scribbles))
+
+    def lock(self, index: int) -> None:
+        """Accept slice ``index``: propagation and corrections elsewhere leave it untouched."""
+        self._locked.add(self._check_index(index))
+
+    def unlock(self, index: int) -> None:
+        """Undo :meth:`lock`."""
+        self._locked.discard(self._check_index(index))
+
+    # --- segmentation -----------------------------------------------------------------------
+    def segment_slice(self, index: int, scribbles: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
+        """Segment slice ``index`` from the user's (H, W) ``scribbles``; returns and stores its labels.
+
+        ``prev`` defaults to the slice's current labels where it has any, so a correction refines the
+        result it corrects. The slice becomes a scribbled slice: propagation from elsewhere stops there.
+        """
+        index = self._check_index(index)
+        if index in self._locked:
+            raise InputError(f"slice {index} is accepted (locked); unlock({index}) before segmenting it again")
+        scribbles = as_label_map(scribbles, shape=self._slices.shape[1:])
+        if not scribbles.any():
+            raise InputError(f"the scribbles on slice {index} are empty; paint at least one class first")
+        if prev is None and self._label_slices[index].any():
+            prev = self._label_slices[index].copy()
+        labels, proba = self._predict(index, scribbles, prev)
+        self._label_slices[index] = labels
+        self._scribbles[index] = scribbles.copy()
+        self._owner[index] = index
+        self._record(index, proba, scribbles > 0, labels, prev)
+        return labels.copy()
+
+    def correct(
+        self,
+        index: int,
+        scribbles: np.ndarray,
+        direction: Direction = "both",
+        progress: Progress = None,
+        cancel: Cancel = None,
+    ) -> PropagationResult:
+        """Segment slice ``index`` from new scribbles, then re-propagate from it (see :meth:`propagate`)."""
+        self.segment_slice(index, scribbles)
+        return self.propagate(index, direction, progress=progress, cancel=cancel)
+
+    def propagate(
+        self, from_index: int, direction: Direction = "both", progress: Progress = None, cancel: Cancel = None
+    ) -> PropagationResult:
+        """Propagate the result of slice ``from_index`` to its neighbours; see :meth:`iter_propagate`.
+
+        ``progress(done, total)`` is called after each slice; ``cancel`` (a threading.Event or a callable
+        returning True) is checked before each slice.
+        """
+        steps = self.iter_propagate(from_index, direction, cancel=cancel)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as finished:
+                result: PropagationResult = finished.value
+                if progress is not None and not result.cancelled:
+                    progress(result.total, result.total)
+                return result
+            if progress is not None:
+                progress(step.done, step.total)
+
+    def iter_propagate(
+        self, from_index: int, direction: Direction = "both", cancel: Cancel = None
+    ) -> Generator[PropagationStep, None, PropagationResult]:
+        """Generator form of :meth:`propagate`: yields a :class:`PropagationStep` per slice written and
+        returns the :class:`PropagationResult` (``result = yield from ...``, or a worker's return value).
+
+        ``direction`` is +1 (increasing index), -1, or "both" (+1 first). A cancel stops before the next
+        slice: slices written so far keep their new labels, every other slice keeps its old ones, and
+        locked slices are never written.
+        """
+        source = self._check_index(from_index)
+        directions = (1, -1) if direction == "both" else (direction,)
+        if any(d not in (1, -1) for d in directions):
+            raise InputError(f"direction is {direction!r}; use +1, -1 or 'both'")
+        classes = self._object_classes(self._label_slices[source])
+        if not classes:
+            raise InputError(
+                f"slice {from_index} has no segmented object to propagate; segment it (segment_slice) first"
+            )
+        reach = {d: self._reach(source, d) for d in directions}
+        result = PropagationResult(total=sum(reach.values()))
+        self._prepared.clear()
+        done = 0
+        for d in directions:
+            stop = yield from self._walk(source, d, classes, result, done, result.total, cancel)
+            result.stops[d] = stop
+            if stop.reason == "cancelled":
+                result.cancelled = True
+                break
+            done += reach[d]
+        return result
+
+    # --- one direction ----------------------------------------------------------------------
+    def _walk(
+        self,
+        source: int,
+        d: int,
+        classes: list[int],
+        result: PropagationResult,
+        done: int,
+        total: int,
+        cancel: Cancel,
+    ) -> Generator[PropagationStep, None, Stop]:
+        prev = self._label_slices[source].copy()
+        index = source + d
+        while 0 <= index < self.n_slices:
+            reason = self._blocked(index, source)
+            if reason is None and _is_cancelled(cancel):
+                reason = "cancelled"
+            if reason is not None:
+                return Stop(index, reason)
+            self._prefetch(index, d)
+            outcome = self._step(index, prev, index - d, classes)
+            if outcome is None:
+                self._clear_owned(index, d, source)
+                return Stop(index, "vanished")
+            labels, confidence, error, classes = outcome
+            if confidence < self.settings.min_confidence:
+                self._clear_owned(index, d, source)
+                return Stop(index, "low_confidence")
+            self._label_slices[index] = labels
+            self._owner[index] = source
+            result.written.append(index)
+            done += 1
+            yield PropagationStep(index, d, labels, confidence, error, done, total)
+            prev = labels
+            index += d
+        return Stop(index, "edge")
+
+    def _step(
+        self, index: int, prev: np.ndarray, prev_index: int, classes: list[int]
+    ) -> tuple[np.ndarray, float, float, list[int]] | None:
+        """Segment slice ``index`` from ``prev`` (slice ``prev_index``'s result); None if every class vanished.
+
+        Records the slice's expected error and uncertainty map even when confidence is too low to
+        write it, so the ranking points at the slice where propagation gave up.
+        """
+        s = self.settings
+        ring_label = self._ring_label(classes)
+        margin, ring_width = self._margins()
+        scribbles = derive_scribbles(prev, classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
+        if s.appearance_z is not None:
+            scribbles = self._prune(scribbles, prev, prev_index, index, classes, ring_label, margin)
+        alive = [k for k in classes if np.any(scribbles == k)]
+        if not alive:
+            return None
+        labels, proba = self._predict(index, scribbles, prev)
+        fill = 0 if self.background is None else self.background
+        labels[labels == ring_label] = fill
+        for k in alive:
+            area = np.count_nonzero(labels == k) * self.pixel_area
+            if area < s.min_area_mm2:
+                labels[labels == k] = fill
+        alive = [k for k in alive if np.any(labels == k)]
+        if not alive:
+            return None
+        error, confidence = self._record(index, proba, scribbles > 0, labels, prev, margin + ring_width)
+        return labels, confidence, error, alive
+
+    def _prune(
+        self,
+        scribbles: np.ndarray,
+        prev: np.ndarray,
+        prev_index: int,
+        index: int,
+        classes: list[int],
+        ring_label: int,
+        margin: float,
+    ) -> np.ndarray:
+        """Drop seeds unlike their class on the slice ``prev`` came from; a class short of seeds vanishes."""
+        s = self.settings
+        before = np.asarray(self._slices[prev_index], np.float64)
+        floor = sigma_floor(before)
+        models = {}
+        for k in classes:
+            model = appearance_of(before, class_core(prev == k, self.pixel_spacing, margin), floor)
+            if model is not None:
+                models[k] = model
+        ring = scribbles == ring_label
+        background = appearance_of(before, ring, floor)
+        if background is not None:
+            models[ring_label] = background
+        pruned = prune_by_appearance(scribbles, self._slices[index], models, ring_label, s.appearance_z)
+        if ring.any() and not np.any(pruned == ring_label):
+            # without any background seed every pixel would go to an object class
+            pruned[ring] = ring_label
+        for k in classes:
+            if np.count_nonzero(pruned == k) < s.min_seed_fraction * np.count_nonzero(scribbles == k):
+                pruned[pruned == k] = 0
+        return pruned
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _predict(
+        self, index: int, scribbles: np.ndarray, prev: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Labels (H, W) int32 and, where the predictor has them, (K, H, W) probabilities of slice ``index``."""
+        options = dict(self._set_image_options)
+        if "key" in options:
+            options["key"] = (self.key, self.axis, index)
+        self.predictor.set_image(self._image(index), **options)
+        if hasattr(self.predictor, "predict_proba"):
+            proba = np.asarray(self.predictor.predict_proba(scribbles, prev))
+            classes = [int(c) for c in np.unique(scribbles) if c > 0]
+            return labels_from_proba(proba, classes, scribbles), proba
+        labels = np.asarray(self.predictor.predict(scribbles, prev))
+        if labels.shape != scribbles.shape:
+            raise InputError(
+                f"{type(self.predictor).__name__}.predict returned shape {labels.shape} for a slice of shape "
+                f"{scribbles.shape}; a predictor must return one label per pixel"
+            )
+        return labels.astype(np.int32), None
+
+    def _record(
+        self,
+        index: int,
+        proba: np.ndarray | None,
+        scribbled: np.ndarray,
+        labels: np.ndarray,
+        prev: np.ndarray | None,
+        band_mm: float | None = None,
+    ) -> tuple[float, float]:
+        """Store slice ``index``'s expected error (and uncertainty map); return (error, confidence)."""
+        if proba is not None:
+            error = expected_error(proba, self.pixel_area, ignore=scribbled)
+            self._maps[index] = np.round(uncertainty_map(proba) * 255).astype(np.uint8)
+            confidence = 1.0
+            if band_mm is not None and prev is not None:
+                band = self._band(prev, band_mm) & ~scribbled
+                if band.any():
+                    confidence = float(full_proba(proba).max(axis=0)[band].mean())
+        else:
+            change = 0.0 if prev is None else shape_change(labels, prev, self.background)
+            area = np.count_nonzero(self._object_mask(labels)) * self.pixel_area
+            error = change * area
+            confidence = 1.0 - change
+        self._scores[index] = error
+        return error, confidence
+
+    def _band(self, prev: np.ndarray, width_mm: float) -> np.ndarray:
+        """Pixels within ``width_mm`` of ``prev``'s objects, inside included: where a boundary can move."""
+        objects = self._object_mask(prev)
+        if not objects.any():
+            return objects
+        return ndi.distance_transform_edt(~objects, sampling=self.pixel_spacing) <= width_mm
+
+    def _object_mask(self, labels: np.ndarray) -> np.ndarray:
+        mask = labels > 0
+        if self.background is not None:
+            mask &= labels != self.background
+        return mask
+
+    def _object_classes(self, labels: np.ndarray) -> list[int]:
+        return [int(k) for k in np.unique(labels) if k > 0 and k != self.background]
+
+    def _ring_label(self, classes: list[int]) -> int:
+        if self.background is not None:
+            return self.background
+        return max(classes) + 1
+
+    def _margins(self) -> tuple[float, float]:
+        s = self.settings
+        pixel = max(self.pixel_spacing)
+        margin = s.margin_mm if s.margin_mm is not None else max(2 * pixel, self.step_mm)
+        width = s.ring_width_mm if s.ring_width_mm is not None else 2 * pixel
+        return margin, width
+
+    def _blocked(self, index: int, source: int) -> str | None:
+        """Why propagation from ``source`` may not write slice ``index`` (None if it may)."""
+        if index in self._locked:
+            return "locked"
+        if index in self._scribbles:
+            return "scribbled"
+        owner = self._owner.get(index)
+        if owner is not None and owner != source and owner in self._scribbles:
+            if abs(index - owner) < abs(index - source):
+                return "owned"
+        return None
+
+    def _clear_owned(self, index: int, d: int, source: int) -> None:
+        """Erase the stale results that an earlier propagation from ``source`` left beyond a new stop."""
+        while 0 <= index < self.n_slices and self._owner.get(index) == source and self._blocked(index, source) is None:
+            self._label_slices[index] = 0
+            del self._owner[index]
+            self._scores.pop(index, None)
+            self._maps.pop(index, None)
+            index += d
+
+    def _reach(self, source: int, d: int) -> int:
+        """Slices propagation from ``source`` in direction ``d`` could visit before the edge or a block."""
+        index, count = source + d, 0
+        while 0 <= index < self.n_slices and self._blocked(index, source) is None:
+            count += 1
+            index += d
+        return count
+
+    def _image(self, index: int) -> np.ndarray:
+        """The image given to ``set_image`` for slice ``index`` (transformed once, kept for the slices ahead)."""
+        if index in self._images:
+            self._images.move_to_end(index)
+            return self._images[index]
+        raw = self._slices[index]
+        image = raw if self.transform is None else np.asarray(self.transform(raw))
+        self._images[index] = image
+        while len(self._images) > self.settings.prefetch + 4:
+            self._images.popitem(last=False)
+        return image
+
+    def _prefetch(self, index: int, d: int) -> None:
+        """Hand the slices ahead to ``predictor.prepare`` so their features are ready (and cached) in time."""
+        prepare = getattr(self.predictor, "prepare", None)
+        if prepare is None or self.settings.prefetch <= 0:
+            return
+        ahead = [i for i in range(index, index + d * self.settings.prefetch, d) if 0 <= i < self.n_slices]
+        ahead = [i for i in ahead if i not in self._prepared]
+        if not ahead:
+            return
+        options: dict[str, Any] = {}
+        if _accepts(prepare, "keys"):
+            options["keys"] = [(self.key, self.axis, i) for i in ahead]
+        if self.kind is not None and _accepts(prepare, "kind"):
+            options["kind"] = self.kind
+        prepare([self._image(i) for i in ahead], **options)
+        self._prepared.update(ahead)
+
+    def _check_index(self, index: int) -> int:
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < self.n_slices:
+            raise InputError(
+                f"slice index {index!r} is outside 0..{self.n_slices - 1} along axis {self.axis}; "
+                "pick a slice inside the volume"
+            )
+        return int(index)

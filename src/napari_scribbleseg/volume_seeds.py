@@ -1,0 +1,157 @@
+"""Scribbles for a neighbouring slice, derived from a segmented slice (the propagation's "user").
+
+Each object class gets seeds well inside its mask (an eroded core, or that core's skeleton, which looks
+like a stroke); the background gets a thin ring outside the union of the objects. Distances are in mm
+(the in-plane pixel spacing given), so anisotropic pixels erode the same physical margin in every
+direction. Seeds that land on intensities unlike their class on the new slice are dropped, which is how
+propagation notices that an object ended although its seeds were carried over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+
+SeedShape = Literal["skeleton", "core"]
+
+# a core this thin (fraction of the deepest point) is kept when the full margin would erase the class
+_RIDGE_FRACTION = 0.6
+_MAD_TO_SIGMA = 1.4826
+
+
+def inside_distance(mask: np.ndarray, pixel_spacing: tuple[float, float]) -> np.ndarray:
+    """(H, W) float distance in mm from each pixel of ``mask`` to the nearest pixel outside it (0 outside)."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.float64)
+    padded = np.pad(mask, 1, constant_values=False)
+    # the image border counts as "outside": an object cut by the border still gets an eroded core there
+    return ndi.distance_transform_edt(padded, sampling=pixel_spacing)[1:-1, 1:-1]
+
+
+def class_core(mask: np.ndarray, pixel_spacing: tuple[float, float], margin_mm: float) -> np.ndarray:
+    """(H, W) bool: pixels of ``mask`` deeper than ``margin_mm``; the deepest ridge if none are."""
+    depth = inside_distance(mask, pixel_spacing)
+    core = depth > margin_mm
+    if not core.any() and mask.any():
+        core = depth >= _RIDGE_FRACTION * depth.max()
+    return core
+
+
+def background_ring(
+    objects: np.ndarray, pixel_spacing: tuple[float, float], gap_mm: float, width_mm: float
+) -> np.ndarray:
+    """(H, W) bool: pixels between ``gap_mm`` and ``gap_mm + width_mm`` outside the union ``objects``."""
+    if not objects.any():
+        return np.zeros(objects.shape, bool)
+    outside = ndi.distance_transform_edt(~objects, sampling=pixel_spacing)
+    return (outside > gap_mm) & (outside <= gap_mm + width_mm)
+
+
+def derive_scribbles(
+    labels: np.ndarray,
+    classes: Sequence[int],
+    ring_label: int,
+    pixel_spacing: tuple[float, float],
+    margin_mm: float,
+    ring_width_mm: float,
+    shape: SeedShape = "skeleton",
+) -> np.ndarray:
+    """Scribbles for the next slice from the (H, W) result ``labels`` of a segmented slice.
+
+    Parameters
+    ----------
+    labels : (H, W) int
+        The segmented slice.
+    classes : object classes to carry over (the background is not one of them).
+    ring_label : label of the background ring.
+    pixel_spacing : (row, col) pixel size in mm.
+    margin_mm : how far a boundary may move between the two slices: cores stay this deep inside each
+        class, the ring this far outside the objects.
+    ring_width_mm : width of the background ring.
+    shape : "core" (the eroded core itself) or "skeleton" (its medial skeleton, a stroke-like seed).
+
+    Returns
+    -------
+    (H, W) int32 scribble map: 0 none, k for class k's seeds, ``ring_label`` on the ring.
+    """
+    from skimage.morphology import skeletonize
+
+    labels = np.asarray(labels)
+    scribbles = np.zeros(labels.shape, np.int32)
+    objects = np.isin(labels, list(classes))
+    scribbles[background_ring(objects, pixel_spacing, margin_mm, ring_width_mm)] = ring_label
+    for k in classes:
+        core = class_core(labels == k, pixel_spacing, margin_mm)
+        if shape == "skeleton" and core.any():
+            skeleton = skeletonize(core)
+            core = skeleton if skeleton.any() else core
+        scribbles[core] = k
+    return scribbles
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """Robust intensity model of one class on one slice: median and a MAD-based sigma."""
+
+    median: float
+    sigma: float
+
+    def z(self, values: np.ndarray) -> np.ndarray:
+        return np.abs(values - self.median) / self.sigma
+
+
+def appearance_of(image: np.ndarray, mask: np.ndarray, floor: float) -> Appearance | None:
+    """Appearance of ``image`` (H, W) under ``mask``; None if the mask is empty. ``floor`` bounds sigma."""
+    values = image[mask]
+    if values.size == 0:
+        return None
+    median = float(np.median(values))
+    sigma = _MAD_TO_SIGMA * float(np.median(np.abs(values - median)))
+    return Appearance(median, max(sigma, floor))
+
+
+def sigma_floor(image: np.ndarray) -> float:
+    """A small intensity scale of ``image`` that keeps a flat class from getting a zero sigma."""
+    lo, hi = np.percentile(image, [1, 99])
+    return max(1e-3 * float(hi - lo), 1e-12)
+
+
+def prune_by_appearance(
+    scribbles: np.ndarray,
+    image: np.ndarray,
+    models: dict[int, Appearance],
+    ring_label: int,
+    max_z: float,
+) -> np.ndarray:
+    """Drop derived seeds whose intensity on the new slice does not fit their class; returns a copy.
+
+    A class seed survives where its robust z-score is at most ``max_z`` and no larger than the
+    background ring's; a ring pixel is dropped where it fits an object class (z <= ``max_z``) better
+    than the background (the object grew into the ring). Classes without a model are left as they are.
+    """
+    out = scribbles.copy()
+    values = np.asarray(image, np.float64)
+    background = models.get(ring_label)
+    for k, model in models.items():
+        if k == ring_label:
+            continue
+        seeds = out == k
+        z_k = model.z(values[seeds])
+        keep = z_k <= max_z
+        if background is not None:
+            keep &= z_k <= background.z(values[seeds])
+        out.flat[np.flatnonzero(seeds)[~keep]] = 0  # flatnonzero order matches values[seeds]
+    if background is not None:
+        ring = out == ring_label
+        ring_values = values[ring]
+        z_bg = background.z(ring_values)
+        drop = np.zeros(ring_values.shape, bool)
+        for k, model in models.items():
+            if k != ring_label:
+                z_k = model.z(ring_values)
+                drop |= (z_k <= max_z) & (z_k < z_bg)
+        out.flat[np.flatnonzero(ring)[drop]] = 0
+    return out
