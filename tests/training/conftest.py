@@ -140,8 +140,20 @@ def make_brats(folder: Path, rng: np.random.Generator, modern: bool = False) -> 
 
 
 def _write_dicom_series(folder: Path, volume: np.ndarray) -> None:
+    import locale
+
     import SimpleITK as sitk
 
+    # GDCM's DICOM writer switches the process locale to "C"; later text decoding (subprocess output in
+    # other tests) would then assume ASCII, so the locale is put back afterwards
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        _write_dicom_planes(folder, volume, sitk)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def _write_dicom_planes(folder: Path, volume: np.ndarray, sitk) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for z, plane in enumerate(volume.astype(np.int16)):
         image = sitk.GetImageFromArray(plane)
