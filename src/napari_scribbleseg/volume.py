@@ -71,7 +71,7 @@ class PropagationSettings:
     prefetch : how many slices ahead the predictor's ``prepare`` is given.
     """
 
-    seeds: SeedShape = "skeleton"
+    seeds: SeedShape = "core"
     margin_mm: float | None = None
     ring_width_mm: float | None = None
     min_area_mm2: float = 10.0
@@ -412,12 +412,16 @@ class VolumeSegmenter:
         s = self.settings
         ring_label = self._ring_label(classes)
         margin, ring_width = self._margins()
-        scribbles = derive_scribbles(prev, classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
+        # seeds, ring and band all lie within margin + ring width of the objects: work in that window
+        window = self._window(prev, classes, margin + ring_width)
+        local = derive_scribbles(prev[window], classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
         if s.appearance_z is not None:
-            scribbles = self._prune(scribbles, prev, prev_index, index, classes, ring_label, margin)
-        alive = [k for k in classes if np.any(scribbles == k)]
+            local = self._prune(local, prev[window], prev_index, index, window, classes, ring_label, margin)
+        alive = [k for k in classes if np.any(local == k)]
         if not alive:
             return None
+        scribbles = np.zeros(prev.shape, np.int32)
+        scribbles[window] = local
         labels, proba = self._predict(index, scribbles, prev)
         fill = 0 if self.background is None else self.background
         labels[labels == ring_label] = fill
@@ -428,7 +432,9 @@ class VolumeSegmenter:
         alive = [k for k in alive if np.any(labels == k)]
         if not alive:
             return None
-        error, confidence = self._record(index, proba, scribbles > 0, labels, prev, margin + ring_width)
+        band = np.zeros(prev.shape, bool)
+        band[window] = self._band(prev[window], margin + ring_width)
+        error, confidence = self._record(index, proba, scribbles > 0, labels, prev, band)
         return labels, confidence, error, alive
 
     def _prune(
@@ -437,13 +443,17 @@ class VolumeSegmenter:
         prev: np.ndarray,
         prev_index: int,
         index: int,
+        window: tuple[slice, slice],
         classes: list[int],
         ring_label: int,
         margin: float,
     ) -> np.ndarray:
-        """Drop seeds unlike their class on the slice ``prev`` came from; a class short of seeds vanishes."""
+        """Drop seeds unlike their class on the slice ``prev`` came from; a class short of seeds vanishes.
+
+        ``scribbles`` and ``prev`` are the ``window`` of the slices.
+        """
         s = self.settings
-        before = np.asarray(self._slices[prev_index], np.float64)
+        before = np.asarray(self._slices[prev_index][window], np.float64)
         floor = sigma_floor(before)
         models = {}
         for k in classes:
@@ -454,7 +464,7 @@ class VolumeSegmenter:
         background = appearance_of(before, ring, floor)
         if background is not None:
             models[ring_label] = background
-        pruned = prune_by_appearance(scribbles, self._slices[index], models, ring_label, s.appearance_z)
+        pruned = prune_by_appearance(scribbles, self._slices[index][window], models, ring_label, s.appearance_z)
         if ring.any() and not np.any(pruned == ring_label):
             # without any background seed every pixel would go to an object class
             pruned[ring] = ring_label
@@ -462,6 +472,15 @@ class VolumeSegmenter:
             if np.count_nonzero(pruned == k) < s.min_seed_fraction * np.count_nonzero(scribbles == k):
                 pruned[pruned == k] = 0
         return pruned
+
+    def _window(self, labels: np.ndarray, classes: list[int], reach_mm: float) -> tuple[slice, slice]:
+        """Bounding box of ``classes`` in ``labels`` grown by ``reach_mm`` (+ 2 pixels), clipped to the slice."""
+        rows, cols = np.nonzero(np.isin(labels, classes))
+        grow = [int(np.ceil(reach_mm / p)) + 2 for p in self.pixel_spacing]
+        return (
+            slice(max(rows.min() - grow[0], 0), min(rows.max() + grow[0] + 1, labels.shape[0])),
+            slice(max(cols.min() - grow[1], 0), min(cols.max() + grow[1] + 1, labels.shape[1])),
+        )
 
     # --- helpers ----------------------------------------------------------------------------
     def _predict(
@@ -491,17 +510,19 @@ class VolumeSegmenter:
         scribbled: np.ndarray,
         labels: np.ndarray,
         prev: np.ndarray | None,
-        band_mm: float | None = None,
+        band: np.ndarray | None = None,
     ) -> tuple[float, float]:
-        """Store slice ``index``'s expected error (and uncertainty map); return (error, confidence)."""
+        """Store slice ``index``'s expected error (and uncertainty map); return (error, confidence).
+
+        With probabilities, confidence is their mean maximum over ``band`` minus the scribbled pixels
+        (1 without a band); without, 1 - :func:`shape_change` against ``prev``.
+        """
         if proba is not None:
             error = expected_error(proba, self.pixel_area, ignore=scribbled)
             self._maps[index] = np.round(uncertainty_map(proba) * 255).astype(np.uint8)
             confidence = 1.0
-            if band_mm is not None and prev is not None:
-                band = self._band(prev, band_mm) & ~scribbled
-                if band.any():
-                    confidence = float(full_proba(proba).max(axis=0)[band].mean())
+            if band is not None and np.any(band & ~scribbled):
+                confidence = float(full_proba(proba).max(axis=0)[band & ~scribbled].mean())
         else:
             change = 0.0 if prev is None else shape_change(labels, prev, self.background)
             area = np.count_nonzero(self._object_mask(labels)) * self.pixel_area
