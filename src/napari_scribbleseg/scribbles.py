@@ -85,6 +85,9 @@ def rasterize_path(
     if pts.ndim != 2 or pts.shape[1] < 2 or len(pts) == 0:
         raise InputError(f"a path needs (N, 2) (row, col) points; got shape {pts.shape}")
     pts = pts[:, -2:]
+    if len(pts) == 1:
+        # cv2 draws nothing for a one-point polyline; a repeated point draws the dot (a click)
+        pts = np.repeat(pts, 2, axis=0)
     canvas = np.zeros(shape, np.uint8)
     # cv2 takes (x, y) integer points; 4 fractional bits keep sub-pixel positions
     xy = np.round(pts[:, ::-1] * 16).astype(np.int32).reshape(-1, 1, 2)
