@@ -100,7 +100,13 @@ class Appearance:
     sigma: float
 
     def z(self, values: np.ndarray) -> np.ndarray:
+        """Robust z-scores of ``values``."""
         return np.abs(values - self.median) / self.sigma
+
+    def log_density(self, values: np.ndarray) -> np.ndarray:
+        """Gaussian log density of ``values`` up to a shared constant: a broad class (a background of fat,
+        muscle and air) is less likely at any one value than a narrow one at its median."""
+        return -0.5 * self.z(values) ** 2 - np.log(self.sigma)
 
 
 def appearance_of(image: np.ndarray, mask: np.ndarray, floor: float) -> Appearance | None:
@@ -128,9 +134,10 @@ def prune_by_appearance(
 ) -> np.ndarray:
     """Drop derived seeds whose intensity on the new slice does not fit their class; returns a copy.
 
-    A class seed survives where its robust z-score is at most ``max_z`` and no larger than the
-    background ring's; a ring pixel is dropped where it fits an object class (z <= ``max_z``) better
-    than the background (the object grew into the ring). Classes without a model are left as they are.
+    A class seed survives where its robust z-score is at most ``max_z`` and its class explains its
+    intensity at least as well (Gaussian density) as the background ring does; a ring pixel is dropped
+    where an object class explains it better than the background and within ``max_z`` (the object grew
+    into the ring). Classes without a model are left as they are.
     """
     out = scribbles.copy()
     values = np.asarray(image, np.float64)
@@ -139,19 +146,18 @@ def prune_by_appearance(
         if k == ring_label:
             continue
         seeds = out == k
-        z_k = model.z(values[seeds])
-        keep = z_k <= max_z
+        seed_values = values[seeds]
+        keep = model.z(seed_values) <= max_z
         if background is not None:
-            keep &= z_k <= background.z(values[seeds])
+            keep &= model.log_density(seed_values) >= background.log_density(seed_values)
         out.flat[np.flatnonzero(seeds)[~keep]] = 0  # flatnonzero order matches values[seeds]
     if background is not None:
         ring = out == ring_label
         ring_values = values[ring]
-        z_bg = background.z(ring_values)
+        fit_bg = background.log_density(ring_values)
         drop = np.zeros(ring_values.shape, bool)
         for k, model in models.items():
             if k != ring_label:
-                z_k = model.z(ring_values)
-                drop |= (z_k <= max_z) & (z_k < z_bg)
+                drop |= (model.z(ring_values) <= max_z) & (model.log_density(ring_values) > fit_bg)
         out.flat[np.flatnonzero(ring)[drop]] = 0
     return out

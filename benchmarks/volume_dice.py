@@ -1,0 +1,215 @@
+"""Volume Dice against the number of scribbled slices: propagation + ranking, every slice, 3-D random walker.
+
+Tasks (../shared/data/medical): BraTS 2013/2015 cases, Flair, targets whole tumour (OTMultiClass > 0) and
+oedema (== 2); TotalSegmentator's small CT (3 mm) with spleen (1), right kidney (2) and liver (5).
+Each volume is cropped to the target's bounding box grown by 10 mm on every side, the box a user would
+draw around the structure; every method sees the same crop.
+
+Methods, in one run, on the same simulated user (``napari_scribbleseg.simulate.protocol``: a first stroke
+on the object, then 000 Alg. 1 corrective scribbles on the largest error, ``--per-slice`` interactions on
+each scribbled slice):
+
+- ``propagate``: the first scribbled slice is the one where the target is largest; after each slice is
+  scribbled it is propagated both ways (:class:`VolumeSegmenter`); the next slice is the first of
+  :meth:`VolumeSegmenter.ranking` (expected error, worst first). Dice after 1, 3 and 5 scribbled slices.
+- ``every_slice``: every slice holding the target scribbled and segmented on its own, no propagation
+  (the number of slices it takes is reported), with the same 2-D predictor.
+- ``rw3d``: scikit-image's 3-D random walker (voxel spacing given) on exactly the scribbles that
+  ``propagate`` placed after 1, 3 and 5 slices, with the crop's side faces as background (the 3-D twin
+  of the 2-D baselines' implicit background frame).
+
+    python benchmarks/volume_dice.py --predictors growcut random_walker --csv volume_dice.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from napari_scribbleseg import get_predictor
+from napari_scribbleseg.imaging import ct_window, mr_normalize
+from napari_scribbleseg.io import read_volume
+from napari_scribbleseg.metrics import dice
+from napari_scribbleseg.simulate.protocol import first_interaction, next_scribble
+from napari_scribbleseg.volume import VolumeSegmenter
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "medical"
+TOTALSEG_ORGANS = {"spleen": 1, "kidney_right": 2, "liver": 5}
+ROI_MARGIN_MM = 10.0
+COUNTS = (1, 3, 5)
+
+
+@dataclass
+class Task:
+    dataset: str
+    case: str
+    target: str
+    image: np.ndarray  # (Z, Y, X) float32, cropped
+    gt: np.ndarray  # (Z, Y, X) bool, cropped
+    spacing: tuple[float, float, float]
+    kind: str  # "mr" or "ct"
+
+
+def crop_to_target(image: np.ndarray, gt: np.ndarray, spacing: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Crop both to ``gt``'s bounding box grown by ROI_MARGIN_MM on every side."""
+    box = []
+    for axis, s in enumerate(spacing):
+        present = np.flatnonzero(gt.any(axis=tuple(a for a in range(3) if a != axis)))
+        grow = int(np.ceil(ROI_MARGIN_MM / s))
+        box.append(slice(max(present[0] - grow, 0), min(present[-1] + grow + 1, gt.shape[axis])))
+    return image[tuple(box)].astype(np.float32), gt[tuple(box)]
+
+
+def load_tasks(cases: int | None) -> list[Task]:
+    tasks = []
+    for folder in sorted((DATA / "brats2015").iterdir())[:cases]:
+        flair = read_volume(folder / "Flair_subtrMeanDivStd.nii.gz")
+        seg = read_volume(folder / "OTMultiClass.nii.gz").array
+        for target, mask in (("whole_tumour", seg > 0), ("oedema", seg == 2)):
+            image, gt = crop_to_target(flair.array, mask, flair.spacing)
+            tasks.append(Task("brats2015", folder.name, target, image, gt, flair.spacing, "mr"))
+    ct = read_volume(DATA / "totalseg" / "example_ct_sm.nii.gz")
+    seg = read_volume(DATA / "totalseg" / "example_seg.nii.gz").array
+    for organ, value in TOTALSEG_ORGANS.items():
+        image, gt = crop_to_target(ct.array, seg == value, ct.spacing)
+        tasks.append(Task("totalseg", "example_ct_sm", organ, image, gt, ct.spacing, "ct"))
+    return tasks
+
+
+def binary_gt(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool -> the protocol's binary ground truth: 1 object, 2 background."""
+    return np.where(mask, 1, 2).astype(np.int32)
+
+
+def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, interactions: int) -> np.ndarray:
+    """Simulate ``interactions`` strokes on slice ``index`` of ``seg``; returns the slice's scribbles."""
+    gt = binary_gt(gt_slice)
+    scribbles = np.zeros(gt.shape, np.int32)
+    pred = seg.slice_labels(index)
+    for _ in range(interactions):
+        if not pred.any() and gt_slice.any() and not scribbles.any():
+            stroke = first_interaction(gt)
+        else:
+            stroke = next_scribble(gt, pred)
+        if stroke is None:
+            break
+        scribbles = stroke.paint(scribbles)
+        pred = seg.segment_slice(index, scribbles)
+    return scribbles
+
+
+def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[list[dict], dict[int, np.ndarray]]:
+    """Rows for 1/3/5 scribbled slices and, for each count, the 3-D scribbles placed so far."""
+    seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2)
+    seeds = np.zeros(task.gt.shape, np.int32)
+    rows, placed = [], {}
+    index = int(np.argmax(task.gt.sum(axis=(1, 2))))
+    start = time.perf_counter()
+    for n in range(1, max(COUNTS) + 1):
+        seeds[index] = scribble_slice(seg, index, task.gt[index], interactions)
+        if np.any(seg.slice_labels(index) == 1):
+            seg.propagate(index, "both")
+        if n in COUNTS:
+            rows.append({"method": "propagate", "slices": n, "dice": dice(seg.labels == 1, task.gt),
+                         "seconds": time.perf_counter() - start})
+            placed[n] = seeds.copy()
+        ranking = seg.ranking()
+        if not ranking:
+            break
+        index = ranking[0]
+    return rows, placed
+
+
+def every_slice(task: Task, predictor, interactions: int) -> dict:
+    seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2)
+    start = time.perf_counter()
+    slices = np.flatnonzero(task.gt.any(axis=(1, 2)))
+    for index in slices:
+        scribble_slice(seg, int(index), task.gt[index], interactions)
+    return {"method": "every_slice", "slices": len(slices), "dice": dice(seg.labels == 1, task.gt),
+            "seconds": time.perf_counter() - start}
+
+
+def random_walker_3d(task: Task, seeds: np.ndarray) -> float:
+    """Dice of scikit-image's 3-D random walker from ``seeds`` (1 object, 2 background)."""
+    from skimage.segmentation import random_walker
+
+    from napari_scribbleseg.baselines.random_walker import default_mode
+
+    data = ct_window(task.image, 40, 400) if task.kind == "ct" else mr_normalize(task.image)
+    seeds = seeds.copy()
+    frame = np.ones(seeds.shape, bool)
+    frame[:, 1:-1, 1:-1] = False
+    seeds[frame & (seeds == 0)] = 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        labels = random_walker(data, seeds, beta=130, mode=default_mode(), tol=1e-3, spacing=task.spacing)
+    return dice(labels == 1, task.gt)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--predictors", nargs="+", default=["growcut"], help="get_predictor names (2-D)")
+    parser.add_argument("--per-slice", type=int, default=3, help="simulated interactions per scribbled slice")
+    parser.add_argument("--cases", type=int, default=None, help="first N BraTS cases (default all)")
+    parser.add_argument("--csv", type=Path, default=None, help="write every row here")
+    args = parser.parse_args()
+
+    rows = []
+    for task in load_tasks(args.cases):
+        base = {"dataset": task.dataset, "case": task.case, "target": task.target}
+        rw3d_done = False
+        for name in args.predictors:
+            predictor = get_predictor(name)
+            prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice)
+            for row in [*prop_rows, every_slice(task, predictor, args.per_slice)]:
+                rows.append({**base, "predictor": name, **row})
+            if not rw3d_done:  # the 3-D peer uses the first predictor's scribbles
+                for n, seeds in placed.items():
+                    start = time.perf_counter()
+                    value = random_walker_3d(task, seeds)
+                    rows.append({**base, "predictor": f"rw3d<-{name}", "method": "rw3d", "slices": n,
+                                 "dice": value, "seconds": time.perf_counter() - start})
+                rw3d_done = True
+            print(f"{task.dataset}/{task.case}/{task.target} {name}: " + ", ".join(
+                f"{r['method']}@{r['slices']}={r['dice']:.3f}" for r in rows if r["case"] == task.case
+                and r["target"] == task.target and r["predictor"] in (name, f"rw3d<-{name}")), flush=True)
+
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    print_summary(rows)
+
+
+def print_summary(rows: list[dict]) -> None:
+    """Markdown table: mean Dice per (dataset, target) and method/predictor/slice count."""
+    groups = sorted({(r["dataset"], r["target"]) for r in rows})
+    columns = sorted({(r["predictor"], r["method"], r["slices"] if r["method"] != "every_slice" else 0)
+                      for r in rows}, key=lambda c: (c[0], c[1], c[2]))
+    header = ["dataset / target"] + [f"{p} {m}" + (f"@{n}" if n else "") for p, m, n in columns]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for dataset, target in groups:
+        cells = []
+        for p, m, n in columns:
+            picked = [r for r in rows if (r["dataset"], r["target"], r["predictor"], r["method"]) == (dataset, target, p, m)
+                      and (m == "every_slice" or r["slices"] == n)]
+            if not picked:
+                cells.append("")
+            elif m == "every_slice":
+                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f} ({np.mean([r['slices'] for r in picked]):.0f} sl.)")
+            else:
+                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f}")
+        print(f"| {dataset} / {target} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
