@@ -1,0 +1,251 @@
+"""Guidance maps: how strokes, the previous mask and optional cues become the head's input channels.
+
+One implementation for training and inference. Three kinds, chosen by ``ModelConfig.guidance``:
+
+- ``"binary"`` (default): binary stroke maps;
+- ``"superpixel"`` (003): adds SLIC superpixel maps: for every superpixel, the distance from its
+  centroid to the nearest centroid of a superpixel touched by the class's positive (negative)
+  strokes, and the superpixel-aligned box around the positive strokes;
+- ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object (also drawn
+  into the positive map); their box is the first crop.
+
+Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
+earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
+
+Channel layout (see :func:`guidance_layout`): ``pos_cur, neg_cur, prev, pos, neg`` then the kind's
+extra channels, so the current branch reads channels 0-2 and the history branch channels 2 onwards
+(both plain slices). Stroke channels are rasterised into the crop by coverage, so thin strokes
+survive shrinking; dense ones are sampled bilinearly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GUIDANCE_KINDS = ("binary", "superpixel", "extreme")
+SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
+SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
+EXTREME_DIAMETER = 6
+
+
+def guidance_layout(kind: str) -> tuple[str, ...]:
+    """Names of the guidance channels of ``kind``, in order (see the module docstring)."""
+    base = ("pos_cur", "neg_cur", "prev", "pos", "neg")
+    if kind == "binary":
+        return base
+    if kind == "extreme":
+        return (*base, "extreme")
+    if kind == "superpixel":
+        return (*base, *SUPERPIXEL_CHANNELS)
+    raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
+
+
+def guidance_crops(
+    labels: np.ndarray,
+    classes: list[int],
+    crop,
+    size: int | tuple[int, int],
+    current: np.ndarray | None = None,
+    prev=None,
+    kind: str = "binary",
+    superpixels: np.ndarray | None = None,
+    extreme: dict[int, np.ndarray] | None = None,
+):
+    """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
+
+    The one implementation behind the Session and training.
+
+    Parameters
+    ----------
+    labels : (H, W) int
+        Scribbles: 0 none, k >= 1 class k. Class k's positives are its strokes, its negatives the
+        strokes of every other class.
+    classes : list of int
+        The K classes to build guidance for (one crop each).
+    crop : CropTransform
+        K boxes (:class:`napari_scribbleseg.model.crop.CropTransform`).
+    size : int or (h, w)
+        Output size (the head's input size).
+    current : (H, W) bool, optional
+        Pixels painted by this interaction (004); they go to ``pos_cur``/``neg_cur`` and leave the
+        history channels. None: all strokes are history.
+    prev : (K, H, W) bool/float array or tensor, optional
+        Previous mask (or probability) per class; None: zeros.
+    kind : str
+        One of :data:`GUIDANCE_KINDS`.
+    superpixels : (H, W) int, optional
+        For ``kind="superpixel"`` (:func:`slic_superpixels`).
+    extreme : dict {class: (N, 2) (row, col)}, optional
+        Extreme points per class for ``kind="extreme"``, drawn as 6-px disks.
+
+    Returns
+    -------
+    (K, G, h, w) float32 tensor (on ``prev``'s device when it is a tensor), layout :func:`guidance_layout`.
+    Stroke channels are rasterised by coverage (:meth:`CropTransform.rasterize`); dense ones are
+    sampled bilinearly (:meth:`CropTransform.to_crop`).
+    """
+    import torch
+
+    if kind not in GUIDANCE_KINDS:
+        raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
+    labels = np.asarray(labels)
+    h, w = labels.shape
+    k = len(classes)
+    out_size = (size, size) if isinstance(size, int) else tuple(size)
+    device = prev.device if isinstance(prev, torch.Tensor) else torch.device("cpu")
+    cls = np.asarray(classes)
+
+    points = np.argwhere(labels > 0)
+    values = labels[points[:, 0], points[:, 1]]
+    cur = np.zeros(len(points), bool) if current is None else np.asarray(current, bool)[points[:, 0], points[:, 1]]
+    own = values[None, :] == cls[:, None]  # (K, N)
+    other = ~own
+    membership = np.stack([own & cur, other & cur, own & ~cur, other & ~cur], 1)
+    strokes = torch.from_numpy(crop.rasterize(points, membership, out_size)).to(device)
+    channels = {name: strokes[:, i : i + 1] for i, name in enumerate(("pos_cur", "neg_cur", "pos", "neg"))}
+
+    if prev is None:
+        channels["prev"] = torch.zeros((k, 1, *out_size), device=device)
+    else:
+        prev_t = torch.as_tensor(np.asarray(prev) if not isinstance(prev, torch.Tensor) else prev)
+        channels["prev"] = crop.to_crop(prev_t.to(device, torch.float32)[:, None], out_size)
+    if kind == "extreme":
+        disk_pts, member = [], []
+        for i, c in enumerate(classes):
+            if extreme and c in extreme:
+                pts = np.argwhere(extreme_point_disks(extreme[c], (h, w)))
+                disk_pts.append(pts)
+                m = np.zeros((k, 1, len(pts)), bool)
+                m[i] = True
+                member.append(m)
+        if disk_pts:
+            channels["extreme"] = torch.from_numpy(
+                crop.rasterize(np.concatenate(disk_pts), np.concatenate(member, 2), out_size)
+            ).to(device)
+        else:
+            channels["extreme"] = torch.zeros((k, 1, *out_size), device=device)
+    elif kind == "superpixel":
+        if superpixels is None:
+            raise ValueError("guidance 'superpixel' needs the image's superpixels (slic_superpixels)")
+        sp = superpixel_guidance(superpixels, own_masks(labels, classes), other_masks(labels, classes))
+        sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
+        for i, name in enumerate(SUPERPIXEL_CHANNELS):
+            channels[name] = sp_crop[:, i : i + 1]
+    return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
+
+
+def guidance_maps(
+    labels: np.ndarray,
+    classes: list[int] | None = None,
+    current: np.ndarray | None = None,
+    prev: np.ndarray | None = None,
+    kind: str = "binary",
+    superpixels: np.ndarray | None = None,
+    extreme: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The guidance channels at image resolution (no crop): (K, G, H, W) float32 numpy.
+
+    Same arguments as :func:`guidance_crops`; ``classes`` defaults to those present in ``labels``.
+    For inspection, plots and tests.
+    """
+    from napari_scribbleseg.model.crop import CropTransform
+
+    labels = np.asarray(labels)
+    if classes is None:
+        classes = [int(c) for c in np.unique(labels) if c > 0]
+    crop = CropTransform.full(labels.shape, len(classes))
+    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme).numpy()
+
+
+def own_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of each class."""
+    return np.asarray(labels)[None] == np.asarray(classes)[:, None, None]
+
+
+def other_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
+    """(K, H, W) bool: the strokes of every other class (each class's negatives)."""
+    labels = np.asarray(labels)
+    return (labels > 0)[None] & ~own_masks(labels, classes)
+
+
+def slic_superpixels(rgb: np.ndarray, n_segments: int = 1000, work_size: int = 256) -> np.ndarray:
+    """SLIC superpixels of an (H, W, 3) float image as (H, W) int32 labels 0..n-1.
+
+    Computed on a copy whose long side is ``work_size`` (SLIC is slow at full size) and scaled back
+    with nearest neighbours.
+    """
+    import cv2
+    from skimage.segmentation import slic
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, work_size / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    labels = slic(small, n_segments=n_segments, compactness=10, start_label=0, channel_axis=-1)
+    if scale < 1:
+        labels = cv2.resize(labels.astype(np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(labels, dtype=np.int32)
+
+
+def superpixel_guidance(superpixels: np.ndarray, positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
+    """003's superpixel maps for K classes: (K, 3, H, W) float32 in [0, 1].
+
+    Channels: ``sp_pos``, ``sp_neg`` = 1 - min(d, 255) / 255 with d the distance (pixels) from each
+    superpixel's centroid to the nearest centroid of a superpixel touched by positive (negative)
+    strokes (0 everywhere when there are none); ``sp_box`` = 1 on superpixels whose centroid lies in
+    the bounding box of the superpixels the positive strokes touch.
+    """
+    sp = np.asarray(superpixels)
+    n = int(sp.max()) + 1
+    rows, cols = np.indices(sp.shape)
+    count = np.maximum(np.bincount(sp.ravel(), minlength=n), 1)
+    centroids = np.stack(
+        [np.bincount(sp.ravel(), rows.ravel(), n) / count, np.bincount(sp.ravel(), cols.ravel(), n) / count], 1
+    )
+    out = np.zeros((len(positive), 3, *sp.shape), np.float32)
+    for i, (pos, neg) in enumerate(zip(positive, negative)):
+        for c, strokes in enumerate((pos, neg)):
+            touched = np.unique(sp[strokes])
+            if touched.size:
+                d = np.sqrt(((centroids[:, None, :] - centroids[None, touched, :]) ** 2).sum(-1)).min(1)
+                out[i, c] = (1 - np.minimum(d, SUPERPIXEL_CLIP) / SUPERPIXEL_CLIP)[sp]
+        if pos.any():
+            # the box encloses every superpixel the positive strokes touch, so it follows image structure
+            touched = np.isin(sp, np.unique(sp[pos]))
+            r, q = np.flatnonzero(touched.any(1)), np.flatnonzero(touched.any(0))
+            inside = (
+                (centroids[:, 0] >= r[0]) & (centroids[:, 0] <= r[-1]) & (centroids[:, 1] >= q[0]) & (centroids[:, 1] <= q[-1])
+            )
+            out[i, 2] = inside[sp]
+    return out
+
+
+def extreme_points(mask: np.ndarray) -> np.ndarray:
+    """The 4 extreme points (top, bottom, left, right) of an (H, W) mask as (4, 2) int (row, col).
+
+    Ties take the median pixel of the extreme row/column. For simulating 002's first interaction.
+    """
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        raise ValueError("the mask is empty; extreme points need at least one pixel")
+    pts = []
+    # top and bottom vary along columns, left and right along rows: take the median of the tie
+    for sel, along in ((rows == rows.min(), cols), (rows == rows.max(), cols), (cols == cols.min(), rows), (cols == cols.max(), rows)):
+        idx = np.flatnonzero(sel)
+        j = idx[np.argsort(along[idx], kind="stable")[len(idx) // 2]]
+        pts.append((rows[j], cols[j]))
+    return np.array(pts, dtype=np.int64)
+
+
+def extreme_point_disks(points: np.ndarray, shape: tuple[int, int], diameter: int = EXTREME_DIAMETER) -> np.ndarray:
+    """(H, W) bool with a disk of ``diameter`` pixels at each (row, col) of ``points`` (N, 2)."""
+    out = np.zeros(shape, bool)
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    if pts.size == 0:
+        return out
+    r = diameter / 2
+    lo = np.floor(pts.min(0) - r).astype(int).clip(0)
+    hi = np.ceil(pts.max(0) + r + 1).astype(int).clip(None, shape)
+    yy, xx = np.mgrid[lo[0] : hi[0], lo[1] : hi[1]]
+    d2 = (yy[None] - pts[:, 0, None, None]) ** 2 + (xx[None] - pts[:, 1, None, None]) ** 2
+    out[lo[0] : hi[0], lo[1] : hi[1]] = (d2 <= r * r).any(0)
+    return out

@@ -1,0 +1,455 @@
+"""The inference Session: image features once per image or slice, a light head per stroke.
+
+The segment-anything predictor pattern: :meth:`Session.set_image` runs the image encoder (or finds its
+features in the cache), :meth:`Session.predict` runs only the interaction head for every scribbled
+class at once, :meth:`Session.reset_image` forgets the current image.
+
+>>> from napari_scribbleseg.model import build_model
+>>> session = Session(build_model("scribbleseg_tiny"))
+>>> session.set_image(np.zeros((64, 64), np.uint8))
+>>> scribbles = np.zeros((64, 64), np.int32); scribbles[10, 5:20] = 1; scribbles[50, 5:60] = 2
+>>> session.predict(scribbles).shape
+(64, 64)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from napari_scribbleseg.errors import InputError, NotReadyError
+from napari_scribbleseg.scribbles import MAX_CLASSES, as_label_map
+
+if TYPE_CHECKING:
+    import torch
+
+    from napari_scribbleseg.model import ScribbleSegNet
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "default.pt"
+# logit given to pixels outside a class's zoom-in box: they keep the previous mask, confidently
+_OUTSIDE_LOGIT = 6.0
+
+
+class StaleRequestError(RuntimeError):
+    """A request was dropped because a newer one was issued or it was cancelled (see :meth:`Session.cancel`)."""
+
+
+@dataclass
+class _ImageState:
+    """What the Session keeps per image or slice: features and the last scribbles seen."""
+
+    shape: tuple[int, int]
+    features: dict[str, "torch.Tensor"]
+    superpixels: np.ndarray | None = None
+    last_labels: np.ndarray | None = None
+    last_current: np.ndarray | None = None
+    nbytes: int = field(default=0)
+    encoder_input: np.ndarray | None = None  # kept only when features are not recycled
+
+
+def select_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` if available, else ``"mps"``, else ``"cpu"``; other names pass through."""
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class Session:
+    """Interactive multi-class segmentation of one image or slice at a time with a cached-feature model.
+
+    Parameters
+    ----------
+    model : ScribbleSegNet or path
+        A built model or a checkpoint file (:func:`napari_scribbleseg.model.load_checkpoint`).
+    device : str
+        ``"auto"`` (CUDA, then MPS, then CPU), or a torch device name.
+    half : bool, optional
+        Run in float16; default: on GPUs (CUDA, MPS) yes, on the CPU no.
+    cache_size : int
+        Images/slices whose features are kept (least recently used dropped first).
+    zoom_in : bool
+        From the second interaction on (a non-empty ``prev``), run the head on a crop around each
+        class's previous mask and strokes, expanded ``config.zoom_expand`` times (000).
+    recycle : bool
+        Keep image features between interactions (004). ``False`` re-runs the encoder on every
+        ``predict``: the "whole network per interaction" reference of the latency benchmark.
+    num_threads : int, optional
+        Calls ``torch.set_num_threads`` (process-wide) when given.
+
+    Notes
+    -----
+    Memory: the cache holds at most ``cache_size`` entries of :attr:`feature_bytes_per_image`. For the
+    default model on a 512x512 slice that is (64 x 32 x 32 + 24 x 128 x 128 + 3 x 512 x 512) x 4 bytes
+    = 4.9 MiB (float32 on the CPU; half on a GPU), so a 512x512x300 CT browsed end to end stays at
+    ``cache_size`` x 4.9 MiB = 315 MiB with the default 64, whatever the number of slices; a slice
+    evicted and visited again is recomputed. Images larger than ``encoder_max_side`` (512) are shrunk
+    before the encoder, so no image costs more than a 512x512 one.
+
+    Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
+    threads. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
+    a request whose id is no longer the newest (or that was :meth:`cancel`-led) raises
+    :class:`StaleRequestError` instead of returning, before and after its computation.
+    """
+
+    def __init__(
+        self,
+        model: "ScribbleSegNet | str | os.PathLike",
+        device: str = "auto",
+        half: bool | None = None,
+        cache_size: int = 64,
+        zoom_in: bool = True,
+        recycle: bool = True,
+        num_threads: int | None = None,
+    ):
+        import copy
+
+        import torch
+
+        from napari_scribbleseg.model import load_checkpoint
+        from napari_scribbleseg.model.network import fuse_batchnorm
+
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        self.device = torch.device(select_device(device))
+        if isinstance(model, torch.nn.Module):
+            model = copy.deepcopy(model)  # the caller's model (maybe in training) stays untouched
+        else:
+            model = load_checkpoint(model, map_location="cpu")
+        fuse_batchnorm(model.eval())
+        self.half = self.device.type in ("cuda", "mps") if half is None else bool(half)
+        self.dtype = torch.float16 if self.half else torch.float32
+        self.model = model.to(self.device, self.dtype).eval()
+        self.config = model.config
+        if cache_size < 1:
+            raise InputError(f"cache_size is {cache_size}; keep at least 1 image's features")
+        self.cache_size = int(cache_size)
+        self.zoom_in = zoom_in
+        self.recycle = recycle
+        self.encoder_calls = 0
+        self._cache: OrderedDict[Hashable, _ImageState] = OrderedDict()
+        self._key: Hashable | None = None
+        self._lock = threading.RLock()
+        self._id_lock = threading.Lock()
+        self._newest_request = 0
+        self._cancelled_upto = 0
+
+    # ------------------------------------------------------------------ images
+    @property
+    def is_image_set(self) -> bool:
+        return self._key is not None
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        """(H, W) of the current image, or None."""
+        return None if self._key is None else self._cache[self._key].shape
+
+    @property
+    def feature_bytes_per_image(self) -> int:
+        """Bytes the cached features of the current image take (0 when none is set)."""
+        return 0 if self._key is None else self._cache[self._key].nbytes
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes held by all cached features."""
+        return sum(s.nbytes for s in self._cache.values())
+
+    def set_image(
+        self, image: np.ndarray, kind: str = "auto", key: Hashable | None = None, window: Any = None
+    ) -> None:
+        """Make ``image`` the current image, computing its features unless they are cached.
+
+        Parameters
+        ----------
+        image : (H, W) or (H, W, 3) array
+            Grey, RGB, a CT slice in HU or an MR slice; any real dtype.
+        kind : {"auto", "rgb", "gray", "ct", "mr"}
+            Intensity convention (:func:`napari_scribbleseg.imaging.to_rgb_float`).
+        key : hashable, optional
+            Cache key, e.g. ``(volume_key, axis, index)`` for a slice, so returning to a slice costs
+            nothing; default: a content hash of ``image``.
+        window : str or (level, width), optional
+            CT window for ``kind="ct"``.
+        """
+        with self._lock:
+            cache_key = self._cache_key(image, kind, key, window)
+            if cache_key not in self._cache:
+                self._store(cache_key, self._compute(image, kind, window))
+            self._cache.move_to_end(cache_key)
+            self._key = cache_key
+
+    def prepare(
+        self,
+        items: Iterable[tuple[Hashable, np.ndarray]],
+        kind: str = "auto",
+        window: Any = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Precompute features of ``(key, image)`` pairs (e.g. neighbouring slices); return how many were computed.
+
+        The current image does not change. The lock is taken per image, so a ``predict`` from another
+        thread waits for one image at most. Stops early once the cache would evict entries it just made.
+        """
+        items = list(items)
+        computed = 0
+        for done, (key, image) in enumerate(items, 1):
+            if done > self.cache_size - 1:
+                break
+            with self._lock:
+                cache_key = self._cache_key(image, kind, key, window)
+                if cache_key not in self._cache:
+                    self._store(cache_key, self._compute(image, kind, window))
+                    computed += 1
+            if progress is not None:
+                progress(done, len(items))
+        return computed
+
+    def is_cached(self, key: Hashable, kind: str = "auto", window: Any = None) -> bool:
+        """Whether features for ``key`` (as given to ``set_image``/``prepare``) are cached."""
+        return (key, kind, _hashable(window)) in self._cache
+
+    def reset_image(self) -> None:
+        """Forget the current image (its features stay cached); ``predict`` raises until ``set_image``."""
+        with self._lock:
+            self._key = None
+
+    def clear_cache(self) -> None:
+        """Drop every cached feature and the current image."""
+        with self._lock:
+            self._cache.clear()
+            self._key = None
+
+    # ------------------------------------------------------------------ requests
+    def new_request(self) -> int:
+        """A new request id; every older id becomes stale."""
+        with self._id_lock:
+            self._newest_request += 1
+            return self._newest_request
+
+    def cancel(self, request_id: int | None = None) -> None:
+        """Drop request ``request_id`` and all older ones (default: every request issued so far)."""
+        with self._id_lock:
+            self._cancelled_upto = max(self._cancelled_upto, self._newest_request if request_id is None else request_id)
+
+    def _check_request(self, request_id: int | None) -> None:
+        if request_id is None:
+            return
+        with self._id_lock:
+            if request_id < self._newest_request or request_id <= self._cancelled_upto:
+                raise StaleRequestError(f"request {request_id} was superseded or cancelled")
+
+    # ------------------------------------------------------------------ prediction
+    def predict(
+        self,
+        scribbles: np.ndarray,
+        prev: np.ndarray | None = None,
+        request_id: int | None = None,
+        extreme_points: dict[int, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Segment the current image from multi-class scribbles.
+
+        Parameters
+        ----------
+        scribbles : (H, W) int array or Scribbles
+            0 = none, k >= 1 = class k (at most 255 classes).
+        prev : (H, W) int array, optional
+            The previous label map (the last prediction); enables zoom-in.
+        request_id : int, optional
+            From :meth:`new_request`; a stale id raises :class:`StaleRequestError`.
+        extreme_points : dict {class: (N, 2) (row, col)}, optional
+            Extreme points per class (models with ``guidance="extreme"``; 002).
+
+        Returns
+        -------
+        (H, W) int32 labels: each pixel the class whose logit wins against the others and the
+        background logit 0 (0 = background); scribbled pixels keep their class; all 0 without scribbles.
+        """
+        with self._lock:
+            self._check_request(request_id)
+            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
+            if logits is None:
+                return np.zeros(labels.shape, np.int32)
+            import torch
+
+            best, index = logits.max(0)
+            table = torch.as_tensor(classes, dtype=torch.int32, device=best.device)
+            out = torch.where(best > 0, table[index], 0).cpu().numpy()
+            scribbled = labels > 0
+            out[scribbled] = labels[scribbled]
+            self._check_request(request_id)
+            return out
+
+    def predict_proba(
+        self,
+        scribbles: np.ndarray,
+        prev: np.ndarray | None = None,
+        request_id: int | None = None,
+        extreme_points: dict[int, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """(K, H, W) float32 probabilities of the scribbled classes (ascending), as :meth:`predict` sees them.
+
+        Softmax over the K class logits and the background logit 0; the background's share is
+        ``1 - sum``. Scribbled pixels are certain of their class. Without scribbles: (0, H, W).
+        """
+        with self._lock:
+            self._check_request(request_id)
+            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
+            if logits is None:
+                return np.zeros((0, *labels.shape), np.float32)
+            import torch
+
+            full = torch.cat([torch.zeros_like(logits[:1]), logits.float()], 0)
+            proba = torch.softmax(full, 0)[1:].cpu().numpy()
+            scribbled = labels > 0
+            proba[:, scribbled] = (labels[scribbled][None] == np.asarray(classes)[:, None]).astype(np.float32)
+            self._check_request(request_id)
+            return proba
+
+    def _logits(self, scribbles, prev, extreme_points):
+        """Validate inputs and run the head: (labels, classes, (K, H, W) logits or None)."""
+        import torch
+
+        from napari_scribbleseg.model.crop import CropTransform
+        from napari_scribbleseg.model.guidance import extreme_point_disks, guidance_crops
+
+        if self._key is None:
+            raise NotReadyError("no image is set; call set_image(image) before predict")
+        state = self._cache[self._key]
+        h, w = state.shape
+        labels = as_label_map(scribbles, (h, w))
+        counts = np.bincount(labels.ravel(), minlength=MAX_CLASSES + 1)
+        present = {int(c) for c in np.flatnonzero(counts[1:]) + 1}
+        if extreme_points:
+            if self.config.guidance != "extreme":
+                raise InputError(
+                    f"extreme_points need a model with guidance='extreme'; this one uses {self.config.guidance!r}"
+                )
+            present |= {int(k) for k in extreme_points}
+        classes = sorted(present)
+        if not classes:
+            return labels, [], None
+        if not self.recycle:
+            state.features = self._encode(state.encoder_input)
+        prev_labels = None if prev is None else _check_prev(prev, (h, w))
+        current = self._current_stroke(state, labels)
+        cls = np.asarray(classes)
+
+        prev_masks = None if prev_labels is None else prev_labels[None] == cls[:, None, None]
+        zoom_masks = np.zeros((len(classes), h, w), bool)
+        if extreme_points:
+            for i, k in enumerate(classes):
+                if k in extreme_points:
+                    zoom_masks[i] = extreme_point_disks(extreme_points[k], (h, w))
+        if self.zoom_in and prev_masks is not None:
+            has_prev = prev_masks.reshape(len(classes), -1).any(1)
+            if has_prev.any():
+                zoom_masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
+        crop = CropTransform.around(zoom_masks, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
+        prev_t = None if prev_masks is None else torch.from_numpy(prev_masks).to(self.device)
+        with torch.inference_mode():
+            guidance = guidance_crops(
+                labels, classes, crop, self.config.head_size, current, prev_t, self.config.guidance,
+                state.superpixels, extreme_points,
+            ).to(self.device, self.dtype)
+            refined = self.model.head(state.features, guidance, crop)["refined"].float()
+            outside = None
+            if prev_t is not None and not crop.is_full.all():
+                outside = (prev_t[:, None].float() * 2 - 1) * _OUTSIDE_LOGIT
+            logits = crop.from_crop(refined, (h, w), outside)[:, 0]
+        return labels, classes, logits
+
+    def _current_stroke(self, state: _ImageState, labels: np.ndarray) -> np.ndarray:
+        """Pixels painted since the last predict on this image (004's current guidance); same call again -> same answer."""
+        last = state.last_labels
+        if last is not None and last.shape == labels.shape and np.array_equal(last, labels):
+            return state.last_current
+        if last is None or last.shape != labels.shape:
+            current = labels > 0
+        else:
+            current = (labels != last) & (labels > 0)
+        state.last_labels = labels.astype(np.uint8)
+        state.last_current = current
+        return current
+
+    # ------------------------------------------------------------------ features
+    def _cache_key(self, image: np.ndarray, kind: str, key: Hashable | None, window: Any) -> Hashable:
+        if key is None:
+            from napari_scribbleseg.imaging import image_key
+
+            key = image_key(np.asarray(image))
+        return (key, kind, _hashable(window))
+
+    def _compute(self, image: np.ndarray, kind: str, window: Any) -> _ImageState:
+        import cv2
+
+        from napari_scribbleseg.imaging import to_rgb_float
+        from napari_scribbleseg.model.guidance import slic_superpixels
+
+        rgb = to_rgb_float(image, kind=kind, window=window)
+        h, w = rgb.shape[:2]
+        eh, ew = self.config.encoder_input_shape(h, w)
+        interp = cv2.INTER_AREA if eh * ew < h * w else cv2.INTER_LINEAR
+        small = cv2.resize(rgb, (ew, eh), interpolation=interp) if (eh, ew) != (h, w) else rgb
+        features = self._encode(small)
+        superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
+        nbytes = sum(t.numel() * t.element_size() for t in features.values())
+        return _ImageState((h, w), features, superpixels, nbytes=nbytes, encoder_input=None if self.recycle else small)
+
+    def _encode(self, small: np.ndarray) -> dict[str, "torch.Tensor"]:
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None].to(self.device, self.dtype)
+        with torch.inference_mode():
+            features = self.model.encode(x)
+        self.encoder_calls += 1
+        return features
+
+    def _store(self, key: Hashable, state: _ImageState) -> None:
+        self._cache[key] = state
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            oldest = next(iter(self._cache))
+            if oldest == self._key:  # never evict the image being segmented
+                self._cache.move_to_end(oldest)
+                oldest = next(iter(self._cache))
+            del self._cache[oldest]
+
+
+def _hashable(value: Any) -> Hashable:
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _check_prev(prev: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    prev = np.asarray(prev)
+    if prev.shape != shape:
+        raise InputError(f"prev has shape {prev.shape} but the image is {shape}; pass the last (H, W) label map or None")
+    if not (np.issubdtype(prev.dtype, np.integer) or prev.dtype == bool):
+        raise InputError(f"prev has dtype {prev.dtype}; pass the integer label map that predict returned")
+    return prev
+
+
+def default_session(**options: Any) -> Session:
+    """A :class:`Session` on the model shipped in ``napari_scribbleseg/weights/default.pt``.
+
+    ``options`` go to :class:`Session` (``device``, ``cache_size``, ...).
+    """
+    if not DEFAULT_WEIGHTS.is_file():
+        raise FileNotFoundError(
+            f"the default model {DEFAULT_WEIGHTS} is missing: the napari-scribbleseg install is incomplete; "
+            "reinstall the package (pip install --force-reinstall napari-scribbleseg) or pass your own "
+            "checkpoint: Session('model.pt')"
+        )
+    return Session(DEFAULT_WEIGHTS, **options)

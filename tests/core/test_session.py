@@ -1,0 +1,249 @@
+"""The Session: features once per slice, multi-class prediction, zoom-in, requests, bad input."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import napari_scribbleseg.session as session_module
+from napari_scribbleseg.errors import InputError, NotReadyError
+from napari_scribbleseg.model import build_model, checkpoint_dict, save_checkpoint
+from napari_scribbleseg.predictor import get_predictor
+from napari_scribbleseg.session import Session, StaleRequestError, default_session
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return build_model("scribbleseg_tiny").eval()
+
+
+@pytest.fixture
+def session(model):
+    return Session(model, device="cpu")
+
+
+def _image(seed: int = 0, shape=(96, 80)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.zeros((*shape, 3), np.uint8)
+    img[20:60, 15:50] = (200, 40, 40)
+    return np.clip(img + rng.integers(0, 30, img.shape), 0, 255).astype(np.uint8)
+
+
+def _scribbles(shape=(96, 80), classes=(1, 2, 3)) -> np.ndarray:
+    s = np.zeros(shape, np.int32)
+    rows = np.linspace(10, shape[0] - 10, len(classes)).astype(int)
+    for k, r in zip(classes, rows):
+        s[r, 10:60] = k
+    return s
+
+
+def test_predict_shapes_and_dtypes(session):
+    session.set_image(_image())
+    labels = session.predict(_scribbles())
+    assert labels.shape == (96, 80) and labels.dtype == np.int32
+    proba = session.predict_proba(_scribbles())
+    assert proba.shape == (3, 96, 80) and proba.dtype == np.float32
+    assert np.all(proba >= 0) and np.all(proba.sum(0) <= 1 + 1e-5)
+
+
+def test_every_pixel_one_label_and_scribbles_keep_their_class(session):
+    session.set_image(_image())
+    scribbles = _scribbles(classes=(2, 5, 7))
+    labels = session.predict(scribbles)
+    assert set(np.unique(labels)) <= {0, 2, 5, 7}
+    np.testing.assert_array_equal(labels[scribbles > 0], scribbles[scribbles > 0])
+    # the label map is the argmax of the probabilities with the background's share as class 0
+    proba = session.predict_proba(scribbles)
+    full = np.concatenate([1 - proba.sum(0, keepdims=True), proba])
+    expected = np.array([0, 2, 5, 7])[full.argmax(0)]
+    agree = (expected == labels) | (np.abs(np.sort(full, 0)[-1] - np.sort(full, 0)[-2]) < 1e-4)
+    assert agree.all()
+
+
+def test_empty_scribbles_give_background(session):
+    session.set_image(_image())
+    empty = np.zeros((96, 80), np.int32)
+    assert not session.predict(empty).any()
+    assert session.predict_proba(empty).shape == (0, 96, 80)
+
+
+def test_features_computed_once_per_slice(session):
+    volume = np.stack([_image(i)[..., 0] for i in range(5)])
+    for index in [0, 1, 2, 1, 0, 2]:
+        session.set_image(volume[index], key=("vol", 0, index))
+        session.predict(_scribbles())
+    assert session.encoder_calls == 3
+    session.set_image(volume[0])  # no key: a content hash, same pixels -> computed once more, then cached
+    session.set_image(volume[0].copy())
+    assert session.encoder_calls == 4
+
+
+def test_prepare_precomputes_neighbours(session):
+    volume = np.stack([_image(i)[..., 0] for i in range(4)])
+    seen = []
+    computed = session.prepare([(("v", 0, i), volume[i]) for i in range(4)], progress=lambda d, t: seen.append((d, t)))
+    assert computed == 4 and session.encoder_calls == 4 and seen[-1] == (4, 4)
+    assert not session.is_image_set  # prepare does not change the current image
+    for i in range(4):
+        session.set_image(volume[i], key=("v", 0, i))
+    assert session.encoder_calls == 4
+
+
+def test_cache_is_bounded(model):
+    session = Session(model, device="cpu", cache_size=3)
+    for i in range(8):
+        session.set_image(_image(i), key=i)
+    assert len(session._cache) == 3
+    assert session.cache_bytes <= 3 * session.feature_bytes_per_image
+    assert session.is_cached(7) and not session.is_cached(0)
+    session.set_image(_image(0), key=0)  # evicted: computed again
+    assert session.encoder_calls == 9
+
+
+def test_without_recycling_the_encoder_runs_every_interaction(model):
+    session = Session(model, device="cpu", recycle=False)
+    session.set_image(_image())
+    a = session.predict(_scribbles())
+    b = session.predict(_scribbles())
+    assert session.encoder_calls == 3
+    recycling = Session(model, device="cpu")
+    recycling.set_image(_image())
+    np.testing.assert_array_equal(recycling.predict(_scribbles()), a)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_zoom_in_keeps_previous_mask_outside_the_crop(session):
+    session.set_image(_image(shape=(200, 200)))
+    scribbles = np.zeros((200, 200), np.int32)
+    scribbles[50, 40:60] = 1
+    prev = np.zeros((200, 200), np.int32)
+    prev[40:70, 35:70] = 1
+    labels = session.predict(scribbles, prev=prev)
+    # class 1's box is about 1.4 x 35 px around the object; the far corner lies outside and keeps prev (0)
+    assert not labels[150:, 150:].any()
+    np.testing.assert_array_equal(labels[scribbles > 0], 1)
+
+
+def test_repeated_call_is_idempotent(session):
+    session.set_image(_image())
+    scribbles = _scribbles()
+    first = session.predict(scribbles)
+    np.testing.assert_array_equal(session.predict(scribbles), first)
+    np.testing.assert_array_equal(session.predict(scribbles, prev=first), session.predict(scribbles, prev=first))
+
+
+def test_deterministic_on_cpu(model):
+    outs = []
+    for _ in range(2):
+        s = Session(model, device="cpu")
+        s.set_image(_image())
+        outs.append(s.predict_proba(_scribbles()))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_ct_slice(session):
+    ct = np.full((64, 64), -1000, np.int16)
+    ct[16:48, 16:48] = 60
+    session.set_image(ct, kind="ct")
+    scribbles = np.zeros((64, 64), np.int32)
+    scribbles[30, 20:40] = 1
+    scribbles[5, 5:60] = 2
+    assert session.predict(scribbles).shape == (64, 64)
+
+
+def test_predict_before_set_image(session):
+    with pytest.raises(NotReadyError, match="set_image"):
+        session.predict(_scribbles())
+    session.set_image(_image())
+    session.reset_image()
+    with pytest.raises(NotReadyError, match="set_image"):
+        session.predict_proba(_scribbles())
+
+
+def test_bad_scribbles(session):
+    session.set_image(_image())
+    with pytest.raises(InputError, match="shape"):
+        session.predict(np.zeros((50, 50), np.int32))
+    too_many = _scribbles()
+    too_many[0, 0] = 300
+    with pytest.raises(InputError, match="255 classes"):
+        session.predict(too_many)
+    with pytest.raises(InputError, match="prev has shape"):
+        session.predict(_scribbles(), prev=np.zeros((3, 3), np.int32))
+
+
+def test_checkpoint_of_another_arch_or_version(tmp_path, model):
+    ckpt = checkpoint_dict(model)
+    ckpt["version"] = 99
+    torch.save(ckpt, tmp_path / "future.pt")
+    with pytest.raises(InputError, match="version 99"):
+        Session(tmp_path / "future.pt")
+    ckpt = checkpoint_dict(model)
+    ckpt["arch"] = "segformer_b0"
+    torch.save(ckpt, tmp_path / "other.pt")
+    with pytest.raises(InputError, match="segformer_b0"):
+        Session(tmp_path / "other.pt")
+
+
+def test_stale_requests_are_dropped(session):
+    session.set_image(_image())
+    old = session.new_request()
+    new = session.new_request()
+    with pytest.raises(StaleRequestError):
+        session.predict(_scribbles(), request_id=old)
+    assert session.predict(_scribbles(), request_id=new).shape == (96, 80)
+    session.cancel()
+    with pytest.raises(StaleRequestError):
+        session.predict(_scribbles(), request_id=new)
+
+
+def test_threads_share_a_session(session):
+    session.set_image(_image())
+    expected = session.predict(_scribbles())
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(session.predict(_scribbles()))
+        except Exception as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+
+
+def test_default_session_missing_weights_says_install_is_incomplete(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "DEFAULT_WEIGHTS", tmp_path / "default.pt")
+    with pytest.raises(FileNotFoundError, match="install is incomplete"):
+        default_session()
+
+
+def test_get_predictor_default_loads_shipped_checkpoint(tmp_path, monkeypatch, model):
+    save_checkpoint(model, tmp_path / "default.pt")
+    monkeypatch.setattr(session_module, "DEFAULT_WEIGHTS", tmp_path / "default.pt")
+    predictor = get_predictor("default", device="cpu")
+    assert isinstance(predictor, Session)
+    predictor.set_image(_image())
+    assert predictor.predict(_scribbles()).shape == (96, 80)
+
+
+@pytest.mark.parametrize("kind", ["superpixel", "extreme"])
+def test_other_guidance_kinds_run(kind):
+    torch.manual_seed(0)
+    session = Session(build_model("scribbleseg_tiny", guidance=kind), device="cpu")
+    session.set_image(_image())
+    extreme = {1: np.array([[20, 30], [59, 30], [40, 15], [40, 49]])} if kind == "extreme" else None
+    labels = session.predict(_scribbles(classes=(2,)), extreme_points=extreme)
+    assert labels.shape == (96, 80)
+    if kind == "extreme":
+        assert set(np.unique(labels)) <= {0, 1, 2}
