@@ -8,6 +8,11 @@ propagation), so the ratio shows what propagation adds. The machine is shared: c
 
     python benchmarks/propagation_speed.py --predictor growcut
     python benchmarks/propagation_speed.py --predictor default
+    python benchmarks/propagation_speed.py --arch scribbleseg_lite0   # the Session, untrained weights
+
+Stopping on low confidence is off (``min_confidence=0``) so that an untrained network, whose speed is
+that of the trained one, also runs the whole length; every other step (derived seeds, appearance
+pruning, areas, uncertainty) runs as usual. One warm-up slice precedes both timings.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def tube_volume(n_slices: int, size: int, seed: int = 0) -> tuple[np.ndarray, np
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictor", default="growcut", help="a get_predictor name (default: growcut)")
+    parser.add_argument("--arch", default=None, help="time a Session on this untrained architecture instead")
     parser.add_argument("--slices", type=int, default=150)
     parser.add_argument("--size", type=int, default=240)
     args = parser.parse_args()
@@ -53,8 +59,16 @@ def main() -> None:
     first = np.where(gt[0], 1, 0).astype(np.int32)
     user = derive_scribbles(first, [1], 2, (1.0, 1.0), margin_mm=3.0, ring_width_mm=2.0)
 
-    predictor = get_predictor(args.predictor)
-    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=PropagationSettings())
+    if args.arch:
+        from napari_scribbleseg.model import build_model
+        from napari_scribbleseg.session import Session
+
+        name, predictor = f"Session({args.arch}, untrained)", Session(build_model(args.arch))
+    else:
+        name, predictor = args.predictor, get_predictor(args.predictor)
+    predictor.set_image(image[-1])  # warm-up (first torch call, caches): not part of either timing
+    predictor.predict(user)
+    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=PropagationSettings(min_confidence=0.0))
     seg.segment_slice(0, user)
     start = time.perf_counter()
     result = seg.propagate(0, 1)
@@ -70,7 +84,7 @@ def main() -> None:
     peer_s = time.perf_counter() - start
 
     per_slice_ms = 1000 * propagation_s / max(n, 1)
-    print(f"predictor: {args.predictor}; volume {args.slices + 1}x{args.size}x{args.size}")
+    print(f"predictor: {name}; volume {args.slices + 1}x{args.size}x{args.size}")
     print(f"propagated {n} slices (stop: {result.stops[1].reason} at {result.stops[1].index}), "
           f"volume Dice {dice(seg.labels == 1, gt):.3f}")
     print(f"propagation: {propagation_s:.2f} s ({per_slice_ms:.0f} ms/slice); "

@@ -13,7 +13,8 @@ class over the band where the boundary can be (unscribbled pixels within the pro
 last result). A predictor without ``predict_proba`` is judged by shape consistency instead: 1 - Dice
 between the labelled area and that of the slice it came from (see
 :func:`napari_scribbleseg.uncertainty.shape_change`). Both also give each slice an expected error (mm^2),
-which :meth:`VolumeSegmenter.ranking` orders to say where to scribble next.
+which :meth:`VolumeSegmenter.ranking` orders to say where to scribble next; the slice where the objects
+vanished is ranked too (half the last slice's object area), so an abrupt end gets checked.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ from napari_scribbleseg.volume_seeds import (
 )
 
 Direction = Literal[1, -1, "both"]
+
+#: a slice where propagation found its objects gone is scored this fraction of the last written slice's
+#: object area: an abrupt end (a large last slice) is worth a look, a tapering one is not
+FRONTIER_WEIGHT = 0.5
 Cancel = threading.Event | Callable[[], bool] | None
 Progress = Callable[[int, int], None] | None
 
@@ -78,7 +83,7 @@ class PropagationSettings:
     min_confidence: float = 0.6
     appearance_z: float | None = 3.0
     min_seed_fraction: float = 0.2
-    prefetch: int = 8
+    prefetch: int = 4
 
 
 @dataclass
@@ -153,8 +158,8 @@ class VolumeSegmenter:
         Intensities (HU for CT, any scale for MR). Not copied; must stay unchanged while in use.
     predictor : any object with ``set_image`` and ``predict`` (see :mod:`napari_scribbleseg.predictor`)
         ``set_image`` gets ``kind=`` and ``key=(volume_key, axis, index)`` where it accepts them, so a
-        Session caches features per slice; ``prepare(images, keys=..., kind=...)``, where it exists, is
-        given the slices ahead of propagation; ``predict_proba`` gives confidence.
+        Session caches features per slice; ``prepare([(key, image), ...], kind=...)``, where it exists,
+        is given the slices ahead of propagation; ``predict_proba`` gives confidence.
     axis : 0, 1 or 2; slices are taken across this axis (0 = axial for a (Z, Y, X) volume).
     spacing : (z, y, x) voxel size in mm.
     kind : "ct", "mr" or None, passed to ``set_image`` where it accepts it.
@@ -254,7 +259,8 @@ class VolumeSegmenter:
 
     @property
     def scores(self) -> dict[int, float]:
-        """Expected error (mm^2) of each segmented slice, and of a slice where confidence stopped propagation."""
+        """Expected error (mm^2) of each segmented slice, of a slice where confidence stopped propagation,
+        and of one where the objects vanished (:data:`FRONTIER_WEIGHT` x the last slice's object area)."""
         return dict(self._scores)
 
     def slice_labels(self, index: int) -> np.ndarray:
@@ -387,6 +393,10 @@ class VolumeSegmenter:
             outcome = self._step(index, prev, index - d, classes)
             if outcome is None:
                 self._clear_owned(index, d, source)
+                # the end is a guess: if the object went on, the last slice's area is what is missed
+                area = np.count_nonzero(self._object_mask(prev)) * self.pixel_area
+                self._scores[index] = FRONTIER_WEIGHT * area
+                self._maps.pop(index, None)
                 return Stop(index, "vanished")
             labels, confidence, error, classes = outcome
             if confidence < self.settings.min_confidence:
@@ -601,7 +611,11 @@ class VolumeSegmenter:
         return image
 
     def _prefetch(self, index: int, d: int) -> None:
-        """Hand the slices ahead to ``predictor.prepare`` so their features are ready (and cached) in time."""
+        """Hand the slices ahead to ``predictor.prepare`` so their features are ready (and cached) in time.
+
+        The Session's signature: ``prepare(items, kind=...)`` with ``items`` (key, image) pairs, the keys
+        and kind being those ``set_image`` gets, so ``set_image`` then finds the features cached.
+        """
         prepare = getattr(self.predictor, "prepare", None)
         if prepare is None or self.settings.prefetch <= 0:
             return
@@ -609,12 +623,8 @@ class VolumeSegmenter:
         ahead = [i for i in ahead if i not in self._prepared]
         if not ahead:
             return
-        options: dict[str, Any] = {}
-        if _accepts(prepare, "keys"):
-            options["keys"] = [(self.key, self.axis, i) for i in ahead]
-        if self.kind is not None and _accepts(prepare, "kind"):
-            options["kind"] = self.kind
-        prepare([self._image(i) for i in ahead], **options)
+        options = {"kind": self.kind} if self.kind is not None and _accepts(prepare, "kind") else {}
+        prepare([((self.key, self.axis, i), self._image(i)) for i in ahead], **options)
         self._prepared.update(ahead)
 
     def _check_index(self, index: int) -> int:

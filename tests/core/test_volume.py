@@ -119,6 +119,44 @@ def test_any_axis_and_features_keyed_per_slice(ball):
     assert len(set(keys)) == len(keys)  # each slice's image set once: nothing recomputed
 
 
+class CachingPredictor(NearestMeanPredictor):
+    """Session-like: "features" (a smoothed slice) computed once per key, in set_image or prepare."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[tuple, np.ndarray] = {}
+        self.computed: list[tuple] = []
+        self.prepared_before_use: list[bool] = []
+
+    def _features(self, key: tuple, image: np.ndarray) -> np.ndarray:
+        if key not in self.cache:
+            self.cache[key] = ndi.gaussian_filter(np.asarray(image, np.float64), 1.0)
+            self.computed.append(key)
+        return self.cache[key]
+
+    def prepare(self, items, kind: str = "auto") -> int:
+        for key, image in items:
+            self._features(key, image)
+        return len(items)
+
+    def set_image(self, image: np.ndarray, kind: str = "auto", key: tuple | None = None) -> None:
+        self.prepared_before_use.append(key in self.cache)
+        self.image = self._features(key, image)
+
+
+def test_features_of_slices_ahead_are_computed_once_and_reused(ball):
+    gt, volume = ball
+    predictor = CachingPredictor()
+    seg = VolumeSegmenter(volume, predictor, kind="mr", background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20)
+    seg.propagate(20)  # again (e.g. after a change of settings): nothing recomputed
+    assert len(predictor.computed) == len(set(predictor.computed))
+    # every slice propagation visited found its features ready (prepared ahead), the first one aside
+    assert all(predictor.prepared_before_use[1:])
+    assert dice(seg.labels == 1, gt) > 0.9
+
+
 def test_a_correction_re_propagates_from_its_slice_only():
     # class 1: a long cylinder along z; class 3: a ball the first scribble does not mention
     shape = (40, 48, 48)
