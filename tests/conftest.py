@@ -30,3 +30,13 @@ def brats_dir() -> Path:
 @pytest.fixture
 def totalseg_dir() -> Path:
     return data_path("medical", "totalseg")
+
+
+@pytest.fixture
+def coco_mval_dir() -> Path:
+    return data_path("natural", "coco_mval")
+
+
+@pytest.fixture
+def ct_slices_2d_dir() -> Path:
+    return data_path("medical", "ct_slices_2d")

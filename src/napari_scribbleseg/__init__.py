@@ -16,10 +16,13 @@ _LAZY = {
     "Predictor": "napari_scribbleseg.predictor",
     "get_predictor": "napari_scribbleseg.predictor",
     "available_predictors": "napari_scribbleseg.predictor",
-    "evaluate": "napari_scribbleseg.evaluate",
 }
 
-__all__ = ["__version__", *_LAZY]
+# eager, so the name is the function even after ``napari_scribbleseg.evaluate`` (the subpackage) is imported;
+# the subpackage imports only numpy-level modules
+from napari_scribbleseg.evaluate import evaluate  # noqa: E402
+
+__all__ = ["__version__", "evaluate", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

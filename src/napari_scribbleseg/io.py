@@ -83,10 +83,29 @@ def is_volume_path(path: str | Path) -> bool:
     return _suffix(path) in VOLUME_SUFFIXES
 
 
+def _holds_dicom(folder: Path, look_at: int = 20) -> bool:
+    """Whether any of the first ``look_at`` files in ``folder`` is DICOM (``.dcm`` or the 'DICM' preamble mark)."""
+    for count, path in enumerate(p for p in folder.iterdir() if p.is_file()):
+        if count >= look_at:
+            return False
+        if path.suffix.lower() == ".dcm":
+            return True
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(132)[128:] == b"DICM":
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def _dicom_series(folder: Path) -> list[list[str]]:
     """The DICOM series in ``folder`` as lists of file names, largest first (empty when none)."""
     import SimpleITK as sitk
 
+    # GDCM scans every file and warns on stderr when it finds no series: look first
+    if not _holds_dicom(folder):
+        return []
     reader = sitk.ImageSeriesReader()
     series = [list(reader.GetGDCMSeriesFileNames(str(folder), uid)) for uid in reader.GetGDCMSeriesIDs(str(folder))]
     return sorted((s for s in series if s), key=len, reverse=True)
@@ -343,6 +362,43 @@ def _write_dicom_series(folder: Path, array, spacing, origin, direction, meta: d
         writer.SetFileName(str(folder / f"labels_{z:04d}.dcm"))
         writer.Execute(slice_image)
     return folder
+
+
+def read_grid(path: str | Path) -> Volume:
+    """The geometry of a volume file without reading its voxels.
+
+    ``array`` is a read-only broadcast of zeros with the file's (Z, Y, X) shape, so the result serves
+    as the reference of :func:`resample_like`. A DICOM folder is read in full.
+    """
+    import SimpleITK as sitk
+
+    path = Path(path)
+    if path.is_dir() or not path.exists():
+        return read_grid_from_volume(read_volume(path))
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return read_grid_from_volume(read_volume(path))  # the nibabel fallback, or a clear InputError
+    size, spacing, origin = reader.GetSize(), reader.GetSpacing(), reader.GetOrigin()
+    dim = len(size)
+    direction = np.asarray(reader.GetDirection(), np.float64).reshape(dim, dim)
+    if dim < 3:
+        return read_grid_from_volume(read_volume(path))
+    shape = (size[2], size[1], size[0])
+    return Volume(
+        np.broadcast_to(np.uint8(0), shape),
+        (float(spacing[2]), float(spacing[1]), float(spacing[0])),
+        tuple(float(v) for v in origin[:3]),
+        direction[:3, :3],
+        path,
+    )
+
+
+def read_grid_from_volume(volume: Volume) -> Volume:
+    """``volume``'s geometry with a placeholder array (see :func:`read_grid`)."""
+    return Volume(np.broadcast_to(np.uint8(0), volume.shape), volume.spacing, volume.origin, volume.direction, volume.path, volume.meta)
 
 
 def resample_like(labels: Volume, reference: Volume) -> np.ndarray:

@@ -63,7 +63,7 @@ class GrowCut(ClassicalPredictor):
 
     name = "growcut"
 
-    def __init__(self, smoothing: float = 1.0, temperature: float = 0.1, max_side: int | None = 1024) -> None:
+    def __init__(self, smoothing: float = 1.0, temperature: float = 0.1, max_side: int | None = 512) -> None:
         super().__init__(max_side=max_side)
         self.smoothing = smoothing
         self.temperature = temperature

@@ -59,26 +59,44 @@ def interior_point(mask: np.ndarray) -> tuple[int, int]:
     return int(r) + box[0].start, int(c) + box[1].start
 
 
+def boundary_margin(area: float, width: float, inscribed: float, margin: float | None = None) -> float:
+    """How far "protect boundary" erodes a region of ``area`` px whose inscribed radius is ``inscribed``.
+
+    Default ``clip(0.075 * sqrt(area), ceil(width / 2), 16)`` px (the kernel radius the DAVIS scribble
+    robot smooths with), never more than half the inscribed radius so that thin regions shrink instead
+    of vanishing.
+    """
+    if margin is None:
+        margin = min(16.0, max(np.ceil(width / 2.0), 0.075 * np.sqrt(float(area))))
+    return min(float(margin), 0.5 * float(inscribed))
+
+
+def protected_crop(
+    mask: np.ndarray, width: float = 3.0, margin: float | None = None
+) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """:func:`protected_region` in the bounding box of a non-empty ``mask``.
+
+    Returns the box (row, col slices), the eroded region inside it (bool) and the distance of each of its
+    pixels to the eroded region's border (float32, 0 outside), for sampling points away from the edge.
+    """
+    box = bounding_box(mask)
+    dist = inner_distance(mask[box])
+    cut = boundary_margin(float(np.count_nonzero(mask)), width, float(dist.max()), margin)
+    inside = dist > cut
+    return box, inside, np.where(inside, dist - cut, 0.0).astype(np.float32)
+
+
 def protected_region(mask: np.ndarray, width: float = 3.0, margin: float | None = None) -> np.ndarray:
-    """``mask`` eroded away from its boundary ("protect boundary", 000 Tab. 6).
+    """``mask`` (H, W) bool eroded away from its boundary ("protect boundary", 000 Tab. 6).
 
-    The margin defaults to ``clip(0.075 * sqrt(area), ceil(width / 2), 16)`` pixels (the kernel radius the
-    DAVIS scribble robot smooths with) and never exceeds half the region's inscribed radius, so the
-    result is never empty: thin regions are eroded less instead of vanishing.
-
-    Returns
-    -------
-    (H, W) bool, a subset of ``mask``.
+    Pixels farther than :func:`boundary_margin` from the border (or the image's edge) are kept, so the
+    result is never empty for a non-empty mask. Returns (H, W) bool, a subset of ``mask``.
     """
     if not mask.any():
         return mask.copy()
-    box = bounding_box(mask)
-    dist = inner_distance(mask[box])
-    if margin is None:
-        margin = min(16.0, max(np.ceil(width / 2.0), 0.075 * np.sqrt(float(mask.sum()))))
-    margin = min(float(margin), 0.5 * float(dist.max()))
+    box, inside, _ = protected_crop(mask, width, margin)
     out = np.zeros(mask.shape, bool)
-    out[box] = dist > margin
+    out[box] = inside
     return out
 
 

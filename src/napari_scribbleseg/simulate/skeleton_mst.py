@@ -25,14 +25,30 @@ from napari_scribbleseg.simulate._strokes import Width, draw_width, sample_pixel
 from napari_scribbleseg.simulate._validate import generator, region_mask
 
 
-def _tile_points(component: np.ndarray, rng: np.random.Generator, tiles: int, share: float) -> np.ndarray:
-    """Step 2: (P, 2) float64 (row, col) points, at most one per tile, spaced by clearing around each."""
+def _coarse_skeleton(crop: np.ndarray, max_side: int) -> np.ndarray:
+    """Skeleton of ``crop`` (h, w) bool, found on a block-downsampled copy when it is larger than ``max_side``
+    (it only shapes the sampling density, and thinning a whole-image background is slow)."""
     from skimage.morphology import skeletonize
 
-    box = geometry.bounding_box(component)
-    crop = component[box].copy()
+    factor = int(np.ceil(max(crop.shape) / max_side))
+    if factor <= 1:
+        return skeletonize(crop)
     h, w = crop.shape
-    skeleton = ndimage.binary_dilation(skeletonize(crop), structure=geometry.EIGHT)
+    padded = np.zeros((-(-h // factor) * factor, -(-w // factor) * factor), bool)
+    padded[:h, :w] = crop
+    small = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor).mean(axis=(1, 3)) >= 0.5
+    big = np.kron(skeletonize(small), np.ones((factor, factor), bool))[:h, :w]
+    return big & crop
+
+
+def _tile_points(
+    component: np.ndarray, rng: np.random.Generator, tiles: int, share: float, skeleton_side: int = 128
+) -> np.ndarray:
+    """Step 2: (P, 2) float64 (row, col) points, at most one per tile, spaced by clearing around each."""
+    box = geometry.bounding_box(component)
+    crop = component[box]
+    h, w = crop.shape
+    skeleton = ndimage.binary_dilation(_coarse_skeleton(crop, skeleton_side), structure=geometry.EIGHT)
     dist = geometry.inner_distance(crop)
     total = float(dist.sum())
     rows = np.linspace(0, h, min(tiles, h) + 1).astype(int)
@@ -50,8 +66,11 @@ def _tile_points(component: np.ndarray, rng: np.random.Generator, tiles: int, sh
             density = dist[tile]
         point = sample_pixels(density > 0, rng, 1, weights=density)[0] + [rows[i], cols[j]]
         points.append(point)
-        crop &= ~geometry.disk_mask(point, clear, crop.shape)
-        dist = geometry.inner_distance(crop)
+        # clearing a disk makes it background: the new distance field is the smaller of the old one
+        # and the distance to the disk (exact for Euclidean distances, no recomputation)
+        rr = np.arange(h)[:, None] - point[0]
+        cc = np.arange(w)[None, :] - point[1]
+        dist = np.minimum(dist, np.maximum(np.sqrt(rr**2 + cc**2) - clear, 0.0)).astype(np.float32)
     if not points:
         points.append(np.array(geometry.interior_point(component[box]), np.float64))
     return np.array(points) + [box[0].start, box[1].start]

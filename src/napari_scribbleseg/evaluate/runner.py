@@ -1,0 +1,221 @@
+"""``evaluate()``: predictors x samples through the simulation loop, serially or in worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.evaluate.loop import (
+    EvalSample,
+    LoopSettings,
+    Simulator,
+    init_worker,
+    resolve_simulator,
+    run_sample,
+    run_sample_all,
+    simulator_name,
+)
+from napari_scribbleseg.evaluate.report import EvaluationResult
+from napari_scribbleseg.predictor import Predictor, get_predictor
+
+
+
+def predictor_specs(predictors: Any) -> list[tuple[str, str | Predictor]]:
+    """(display name, name or object) pairs from a name, a predictor, a list of them, or a {name: spec} dict."""
+    if isinstance(predictors, Mapping):
+        items = [(str(name), spec) for name, spec in predictors.items()]
+    else:
+        if isinstance(predictors, str) or not isinstance(predictors, Iterable):
+            predictors = [predictors]
+        items = []
+        for spec in predictors:
+            base = spec if isinstance(spec, str) else getattr(spec, "name", None) or type(spec).__name__
+            name, n = str(base), 2
+            while name in {existing for existing, _ in items}:
+                name, n = f"{base}_{n}", n + 1
+            items.append((name, spec))
+    if not items:
+        raise InputError("no predictor given; pass a name such as 'growcut', a predictor object, or a list of them")
+    for name, spec in items:
+        if not isinstance(spec, str) and not isinstance(spec, Predictor):
+            raise InputError(
+                f"predictor {name!r} ({type(spec).__name__}) has no set_image(image) and predict(scribbles, prev=None)"
+            )
+    return items
+
+
+def _as_sample(item: Any, index: int) -> EvalSample:
+    if isinstance(item, EvalSample):
+        return item
+    if hasattr(item, "image") and hasattr(item, "gt"):
+        return EvalSample(
+            str(getattr(item, "name", index)), item.image, item.gt, getattr(item, "ignore", None), getattr(item, "kind", "rgb")
+        )
+    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        image, gt, *rest = item
+        image = np.asarray(image)
+        return EvalSample(f"sample{index:04d}", image, np.asarray(gt), rest[0] if rest else None, "rgb" if image.ndim == 3 else "gray")
+    raise InputError(
+        f"dataset item {index} is a {type(item).__name__}; use (image, gt) or (image, gt, ignore) tuples, "
+        "Sample objects, or a dataset folder"
+    )
+
+
+def load_samples(
+    dataset: Any, layout: str | None = None, multi_region: bool = False, axis: int | None = None, limit: int | None = None
+) -> tuple[str, Sequence[Any]]:
+    """(dataset name, lazy sequence of samples) from anything :func:`evaluate` accepts.
+
+    A list of (image, gt[, ignore]) tuples or of samples is used as it is; anything else (a folder, a layout
+    name, a (volume, labels) pair, a dataset object) goes through
+    :func:`napari_scribbleseg.datasets.load_dataset`.
+    """
+    is_items = isinstance(dataset, (list, tuple)) and dataset and all(
+        isinstance(item, (tuple, list, EvalSample)) or (hasattr(item, "image") and hasattr(item, "gt")) for item in dataset
+    )
+    volume_pair = isinstance(dataset, tuple) and len(dataset) == 2 and all(np.ndim(a) == 3 for a in dataset)
+    if is_items and not volume_pair:
+        samples: Sequence[Any] = list(dataset)
+        name = "arrays"
+    else:
+        from napari_scribbleseg.datasets import load_dataset
+
+        options: dict[str, Any] = {"multi_region": multi_region}
+        if layout is not None:
+            options["layout"] = layout
+        if axis is not None:
+            options["axis"] = axis
+        samples = load_dataset(dataset, **options)
+        name = str(getattr(samples, "name", Path(str(dataset)).name if isinstance(dataset, (str, Path)) else "dataset"))
+    if limit is not None:
+        samples = samples[: int(limit)]
+    if len(samples) == 0:
+        raise InputError(f"dataset {name!r} has no samples; check the folder and its layout")
+    return name, samples
+
+
+def _check_picklable(what: str, value: Any) -> None:
+    try:
+        pickle.dumps(value)
+    except Exception as exc:  # pickling can fail with many error types
+        raise InputError(
+            f"{what} cannot be sent to worker processes ({exc}); use n_jobs=1, or a module-level function / "
+            "a predictor given by name"
+        ) from None
+
+
+def evaluate(
+    predictors: Any,
+    dataset: Any,
+    simulator: str | Simulator = "scribble",
+    targets: Sequence[float] = (0.85, 0.90),
+    max_interactions: int = 20,
+    width: float = 3,
+    multi_region: bool = False,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    keep_scribbles: bool = False,
+    *,
+    layout: str | None = None,
+    axis: int | None = None,
+    limit: int | None = None,
+) -> EvaluationResult:
+    """Simulate a user scribbling on every sample for every predictor; NoI, NoF, IoU curves and latency.
+
+    Parameters
+    ----------
+    predictors : str, Predictor, list or dict
+        Registry names (``available_predictors()``: "default", "random_walker", "grabcut", "growcut"),
+        objects with ``set_image`` / ``predict``, a list of those, or a {display name: name or object} dict.
+    dataset : folder, layout name, list, (volume, labels) or dataset object
+        Whatever :func:`napari_scribbleseg.datasets.load_dataset` accepts, or a list of (image, gt[, ignore])
+        tuples: image (H, W) or (H, W, 3), gt (H, W) int (0 background, non-zero object; regions 1..K in
+        multi-region mode), ignore (H, W) bool.
+    simulator : "scribble", "click" or callable
+        000's deterministic scribble, the click protocol, or ``f(gt, pred, ignore) -> Interaction | None``
+        with the signature of :func:`napari_scribbleseg.simulate.protocol.next_scribble`.
+    targets : sequence of float
+        IoU targets of NoI / NoF; a sample stops once it reaches the highest (see :mod:`.loop`).
+    max_interactions : int
+        At most this many interactions per sample (NoI of a failure = this).
+    width : float
+        Scribble width in pixels.
+    multi_region : bool
+        Solve all labelled regions of an image jointly (002); interactions count scribbles per region.
+    n_jobs : int
+        Worker processes (spawned); results equal a serial run's except for the times.
+    progress : callable, optional
+        ``progress(done, total)`` after each (sample, predictor) pair.
+    keep_scribbles : bool
+        Keep each row's scribble map, stroke order and predictions (arrays; not written to CSV/JSON).
+    layout, axis, limit
+        Dataset layout name, slicing axis of volumes, and at most ``limit`` samples (the first ones).
+
+    Returns
+    -------
+    EvaluationResult
+        Per-sample rows, summary, CSV / JSON / PNG writers.
+    """
+    specs = predictor_specs(predictors)
+    if not targets or not all(0 < t <= 1 for t in targets):
+        raise InputError(f"targets {tuple(targets)} must be IoU values in (0, 1], e.g. (0.85, 0.90)")
+    if int(max_interactions) < 1:
+        raise InputError(f"max_interactions is {max_interactions}; use at least 1 (the protocol uses 20)")
+    settings = LoopSettings(
+        simulator, tuple(float(t) for t in targets), int(max_interactions), float(width), bool(multi_region), bool(keep_scribbles)
+    )
+    simulate = resolve_simulator(simulator, width)  # fails early on an unknown name
+    name, samples = load_samples(dataset, layout, multi_region, axis, limit)
+    total = len(samples) * len(specs)
+    rows_by_sample: dict[int, list[dict[str, Any]]] = {}
+    done = 0
+
+    if n_jobs <= 1:
+        built = [(display, get_predictor(spec)) for display, spec in specs]
+        for index in range(len(samples)):
+            sample = _as_sample(samples[index], index)
+            rows = []
+            for display, predictor in built:
+                rows.append(run_sample(predictor, display, sample, settings, simulate))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            rows_by_sample[index] = rows
+    else:
+        _check_picklable("the simulator", simulator)
+        for display, spec in specs:
+            _check_picklable(f"predictor {display!r}", spec)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=context, initializer=init_worker) as pool:
+            futures = [
+                pool.submit(run_sample_all, index, _as_sample(samples[index], index), specs, settings)
+                for index in range(len(samples))
+            ]
+            for future in as_completed(futures):
+                index, rows = future.result()
+                rows_by_sample[index] = rows
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total)
+
+    rows = [row for index in sorted(rows_by_sample) for row in rows_by_sample[index]]
+    return EvaluationResult(
+        rows=rows,
+        predictors=[display for display, _ in specs],
+        targets=settings.targets,
+        max_interactions=settings.max_interactions,
+        settings={
+            "dataset": name,
+            "n_samples": len(samples),
+            "simulator": simulator_name(simulator),
+            "width": settings.width,
+            "multi_region": settings.multi_region,
+            "n_jobs": int(n_jobs),
+        },
+    )
