@@ -3,8 +3,8 @@
 The volume is generated (seeded): a bright tube whose elliptic cross-section drifts and changes size
 through every slice, over a smooth textured background with noise, so propagation runs the whole length.
 Target: <= 15 s for the 150 slices. In the same run, the peer: the same predictor run on each slice with
-the scribbles given (set_image + predict per slice, what scribbling every slice costs in compute without
-propagation), so the ratio shows what propagation adds. The machine is shared: compare ratios, not seconds.
+the scribbles and previous mask given (set_image + predict per slice: what segmenting every slice costs
+in compute without propagation), so the ratio shows what propagation adds. The machine is shared: compare ratios, not seconds.
 
     python benchmarks/propagation_speed.py --predictor growcut
     python benchmarks/propagation_speed.py --predictor default
@@ -75,12 +75,12 @@ def main() -> None:
     propagation_s = time.perf_counter() - start
     n = len(result.written)
 
-    # the peer: the same predictor on every slice with scribbles given (derived from the ground truth beforehand)
+    # the peer: the same predictor calls on every slice, scribbles and previous mask given (from the ground truth)
     given = [derive_scribbles(np.where(gt[z], 1, 0), [1], 2, (1.0, 1.0), 3.0, 2.0) for z in range(args.slices + 1)]
     start = time.perf_counter()
     for z in range(1, args.slices + 1):
         predictor.set_image(image[z])
-        predictor.predict(given[z])
+        predictor.predict(given[z], np.where(gt[z - 1], 1, 2))
     peer_s = time.perf_counter() - start
 
     per_slice_ms = 1000 * propagation_s / max(n, 1)
