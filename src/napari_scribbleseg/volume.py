@@ -582,12 +582,17 @@ class VolumeSegmenter:
         return None
 
     def _clear_owned(self, index: int, d: int, source: int) -> None:
-        """Erase the stale results that an earlier propagation from ``source`` left beyond a new stop."""
+        """Erase the stale results that an earlier propagation from ``source`` left from ``index`` on.
+
+        Their scores and maps go too, except ``index``'s own: the caller has just scored that slice.
+        """
+        first = index
         while 0 <= index < self.n_slices and self._owner.get(index) == source and self._blocked(index, source) is None:
             self._label_slices[index] = 0
             del self._owner[index]
-            self._scores.pop(index, None)
-            self._maps.pop(index, None)
+            if index != first:
+                self._scores.pop(index, None)
+                self._maps.pop(index, None)
             index += d
 
     def _reach(self, source: int, d: int) -> int:

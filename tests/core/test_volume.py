@@ -257,6 +257,18 @@ def test_ranking_puts_the_worst_slice_first(ball):
     assert seg.uncertainty_map(14).mean() > seg.uncertainty_map(16).mean()
 
 
+def test_low_confidence_stops_before_the_slice_and_ranks_it_first(ball):
+    gt, volume = ball
+    volume = volume.copy()
+    volume[14] = noisy(gt[14], seed=9, noise=0.6)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2, settings=PropagationSettings(min_confidence=0.95))
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    result = seg.propagate(20)
+    assert result.stops[-1].index == 14 and result.stops[-1].reason == "low_confidence"
+    assert not seg.labels[:15].any() and seg.labels[15].any()
+    assert seg.ranking()[0] == 14
+
+
 def test_rank_slices_and_uncertainty_functions():
     certain = np.stack([np.full((4, 4), 0.99), np.full((4, 4), 0.01)])
     unsure = np.stack([np.full((4, 4), 0.5), np.full((4, 4), 0.5)])
