@@ -6,8 +6,8 @@ Each volume is cropped to the target's bounding box grown by 10 mm on every side
 draw around the structure; every method sees the same crop.
 
 Methods, in one run, on the same simulated user (``napari_scribbleseg.simulate.protocol``: a first stroke
-on the object, then 000 Alg. 1 corrective scribbles on the largest error, ``--per-slice`` interactions on
-each scribbled slice):
+on the object, then 000 Alg. 1 corrective scribbles on the largest error, on each scribbled slice until
+its Dice reaches 0.9 or ``--per-slice`` strokes; the strokes are counted):
 
 - ``propagate``: the first scribbled slice is the one where the target is largest; after each slice is
   scribbled it is propagated both ways (:class:`VolumeSegmenter`); the next slice is the first of
@@ -44,6 +44,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "medical"
 TOTALSEG_ORGANS = {"spleen": 1, "kidney_right": 2, "liver": 5}
 ROI_MARGIN_MM = 10.0
 COUNTS = (1, 3, 5)
+SLICE_TARGET = 0.9  # Dice at which the simulated user leaves a slice
 RW3D_BETA = 5000.0
 
 
@@ -89,12 +90,14 @@ def binary_gt(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 1, 2).astype(np.int32)
 
 
-def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, interactions: int) -> np.ndarray:
-    """Simulate ``interactions`` strokes on slice ``index`` of ``seg``; returns the slice's scribbles."""
+def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, max_interactions: int) -> tuple[np.ndarray, int]:
+    """Simulate strokes on slice ``index`` of ``seg`` until its Dice reaches SLICE_TARGET (at most
+    ``max_interactions``), as a user corrects a slice until it looks right; returns (scribbles, strokes)."""
     gt = binary_gt(gt_slice)
     scribbles = np.zeros(gt.shape, np.int32)
     pred = seg.slice_labels(index)
-    for _ in range(interactions):
+    strokes = 0
+    while strokes < max_interactions and (strokes == 0 or dice(pred == 1, gt_slice) < SLICE_TARGET):
         if not pred.any() and gt_slice.any() and not scribbles.any():
             stroke = first_interaction(gt)
         else:
@@ -103,7 +106,8 @@ def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, inter
             break
         scribbles = stroke.paint(scribbles)
         pred = seg.segment_slice(index, scribbles)
-    return scribbles
+        strokes += 1
+    return scribbles, strokes
 
 
 def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[list[dict], dict[int, np.ndarray]]:
@@ -113,9 +117,10 @@ def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[li
     rows, placed = [], {}
     index: int | None = int(np.argmax(task.gt.sum(axis=(1, 2))))
     start = time.perf_counter()
-    n = 0
+    n = total_strokes = 0
     while index is not None and n < max(COUNTS):
-        scribbles = scribble_slice(seg, index, task.gt[index], interactions)
+        scribbles, strokes = scribble_slice(seg, index, task.gt[index], interactions)
+        total_strokes += strokes
         if not scribbles.any():  # nothing wrong on the suggested slice: the user accepts it as it is
             seg.lock(index)
         else:
@@ -124,15 +129,15 @@ def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[li
             if np.any(seg.slice_labels(index) == 1):
                 seg.propagate(index, "both")
             if n in COUNTS:
-                rows.append({"method": "propagate", "slices": n, "dice": dice(seg.labels == 1, task.gt),
-                             "seconds": time.perf_counter() - start})
+                rows.append({"method": "propagate", "slices": n, "strokes": total_strokes,
+                             "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start})
                 placed[n] = seeds.copy()
         ranking = seg.ranking()
         index = ranking[0] if ranking else None
     for count in COUNTS:  # no suggestion left: the user is done, later counts keep the final result
         if count > n:
-            rows.append({"method": "propagate", "slices": count, "dice": dice(seg.labels == 1, task.gt),
-                         "seconds": time.perf_counter() - start})
+            rows.append({"method": "propagate", "slices": count, "strokes": total_strokes,
+                         "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start})
             placed[count] = seeds.copy()
     return rows, placed
 
@@ -141,9 +146,8 @@ def every_slice(task: Task, predictor, interactions: int) -> dict:
     seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2)
     start = time.perf_counter()
     slices = np.flatnonzero(task.gt.any(axis=(1, 2)))
-    for index in slices:
-        scribble_slice(seg, int(index), task.gt[index], interactions)
-    return {"method": "every_slice", "slices": len(slices), "dice": dice(seg.labels == 1, task.gt),
+    strokes = sum(scribble_slice(seg, int(index), task.gt[index], interactions)[1] for index in slices)
+    return {"method": "every_slice", "slices": len(slices), "strokes": strokes, "dice": dice(seg.labels == 1, task.gt),
             "seconds": time.perf_counter() - start}
 
 
@@ -159,8 +163,10 @@ def random_walker_3d(task: Task, seeds: np.ndarray) -> float:
     from skimage.segmentation import random_walker
     from skimage.transform import downscale_local_mean
 
-    from napari_scribbleseg.baselines.random_walker import default_mode
+    import importlib.util
 
+    # the multigrid solver (pyamg) when it is installed: in 3-D the direct solve fills in too much
+    mode = "cg_mg" if importlib.util.find_spec("pyamg") is not None else "cg_j"
     data = ct_window(task.image, 40, 400) if task.kind == "ct" else mr_normalize(task.image)
     seeds = seeds.copy()
     frame = np.ones(seeds.shape, bool)
@@ -172,7 +178,7 @@ def random_walker_3d(task: Task, seeds: np.ndarray) -> float:
     spacing = (task.spacing[0], task.spacing[1] * f, task.spacing[2] * f)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        prob = random_walker(small, small_seeds, beta=RW3D_BETA, mode=default_mode(), tol=1e-3, spacing=spacing,
+        prob = random_walker(small, small_seeds, beta=RW3D_BETA, mode=mode, tol=1e-3, spacing=spacing,
                              return_full_prob=True)
     zoom = np.array(data.shape) / np.array(prob.shape[1:])
     object_prob = ndi.zoom(prob[0], zoom, order=1)[: data.shape[0], : data.shape[1], : data.shape[2]]
@@ -182,7 +188,8 @@ def random_walker_3d(task: Task, seeds: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictors", nargs="+", default=["growcut"], help="get_predictor names (2-D)")
-    parser.add_argument("--per-slice", type=int, default=3, help="simulated interactions per scribbled slice")
+    parser.add_argument("--per-slice", type=int, default=5,
+                        help=f"at most this many strokes per scribbled slice (fewer once its Dice >= {SLICE_TARGET})")
     parser.add_argument("--cases", type=int, default=None, help="first N BraTS cases (default all)")
     parser.add_argument("--csv", type=Path, default=None, help="write every row here")
     args = parser.parse_args()
@@ -200,11 +207,12 @@ def main() -> None:
                 for n, seeds in placed.items():
                     start = time.perf_counter()
                     value = random_walker_3d(task, seeds)
+                    strokes = next(r["strokes"] for r in prop_rows if r["slices"] == n)
                     rows.append({**base, "predictor": f"rw3d<-{name}", "method": "rw3d", "slices": n,
-                                 "dice": value, "seconds": time.perf_counter() - start})
+                                 "strokes": strokes, "dice": value, "seconds": time.perf_counter() - start})
                 rw3d_done = True
             print(f"{task.dataset}/{task.case}/{task.target} {name}: " + ", ".join(
-                f"{r['method']}@{r['slices']}={r['dice']:.3f}" for r in rows if r["case"] == task.case
+                f"{r['method']}@{r['slices']}={r['dice']:.3f}/{r['strokes']}st" for r in rows if r["case"] == task.case
                 and r["target"] == task.target and r["predictor"] in (name, f"rw3d<-{name}")), flush=True)
 
     if args.csv:
@@ -216,7 +224,8 @@ def main() -> None:
 
 
 def print_summary(rows: list[dict]) -> None:
-    """Markdown table: mean Dice per (dataset, target) and method/predictor/slice count."""
+    """Markdown table: mean Dice per (dataset, target) and method/predictor/slice count, with the mean
+    number of strokes (st.) it took and, for every_slice, the number of slices (sl.)."""
     groups = sorted({(r["dataset"], r["target"]) for r in rows})
     columns = sorted({(r["predictor"], r["method"], r["slices"] if r["method"] != "every_slice" else 0)
                       for r in rows}, key=lambda c: (c[0], c[1], c[2]))
@@ -231,9 +240,10 @@ def print_summary(rows: list[dict]) -> None:
             if not picked:
                 cells.append("")
             elif m == "every_slice":
-                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f} ({np.mean([r['slices'] for r in picked]):.0f} sl.)")
+                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f} ({np.mean([r['slices'] for r in picked]):.0f} sl., "
+                             f"{np.mean([r['strokes'] for r in picked]):.0f} st.)")
             else:
-                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f}")
+                cells.append(f"{np.mean([r['dice'] for r in picked]):.3f} ({np.mean([r['strokes'] for r in picked]):.0f} st.)")
         print(f"| {dataset} / {target} | " + " | ".join(cells) + " |")
 
 
