@@ -159,11 +159,11 @@ def random_walker_3d(task: Task, seeds: np.ndarray) -> float:
     which keeps one solve under a minute here. beta = 5000 was the best of 130 / 1000 / 5000 on
     brats_2013_pat0003_1 whole tumour and the totalseg liver (tuned in the peer's favour).
     """
+    import importlib.util
+
     from scipy import ndimage as ndi
     from skimage.segmentation import random_walker
     from skimage.transform import downscale_local_mean
-
-    import importlib.util
 
     # the multigrid solver (pyamg) when it is installed: in 3-D the direct solve fills in too much
     mode = "cg_mg" if importlib.util.find_spec("pyamg") is not None else "cg_j"
@@ -192,8 +192,26 @@ def main() -> None:
                         help=f"at most this many strokes per scribbled slice (fewer once its Dice >= {SLICE_TARGET})")
     parser.add_argument("--cases", type=int, default=None, help="first N BraTS cases (default all)")
     parser.add_argument("--csv", type=Path, default=None, help="write every row here")
+    parser.add_argument("--plot", type=Path, default=None, help="write the Dice-vs-slices figure (PNG) here")
+    parser.add_argument("--from-csv", type=Path, default=None, help="summarise and plot a CSV of an earlier run")
     args = parser.parse_args()
 
+    rows = read_rows(args.from_csv) if args.from_csv else run(args)
+    print_summary(rows)
+    if args.plot:
+        plot(rows, args.plot)
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row.update(slices=int(row["slices"]), strokes=int(row["strokes"]), dice=float(row["dice"]),
+                   seconds=float(row["seconds"]))
+    return rows
+
+
+def run(args: argparse.Namespace) -> list[dict]:
     rows = []
     for task in load_tasks(args.cases):
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
@@ -220,7 +238,41 @@ def main() -> None:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-    print_summary(rows)
+    return rows
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """One panel per (dataset, target): mean Dice against scribbled slices for propagate and rw3d, and
+    every_slice as a dashed level labelled with its slice count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(r["dataset"], r["target"]) for r in rows})
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups), 3.2), sharey=True, squeeze=False)
+    for ax, (dataset, target) in zip(axes[0], groups):
+        mine = [r for r in rows if (r["dataset"], r["target"]) == (dataset, target)]
+        for predictor in sorted({r["predictor"] for r in mine}):
+            theirs = [r for r in mine if r["predictor"] == predictor]
+            curve = [np.mean([r["dice"] for r in theirs if r["slices"] == n and r["method"] != "every_slice"])
+                     for n in COUNTS]
+            line = ax.plot(COUNTS, curve, marker="o", label=f"{predictor} {theirs[0]['method']}"
+                           if theirs[0]["method"] == "rw3d" else f"{predictor} propagate")[0]
+            flat = [r for r in theirs if r["method"] == "every_slice"]
+            if flat:
+                level = np.mean([r["dice"] for r in flat])
+                ax.axhline(level, ls="--", color=line.get_color(), lw=1)
+                ax.annotate(f"every slice ({np.mean([r['slices'] for r in flat]):.0f})", (COUNTS[-1], level),
+                            fontsize=7, ha="right", va="bottom", color=line.get_color())
+        ax.set_title(f"{dataset}\n{target}", fontsize=9)
+        ax.set_xticks(COUNTS)
+        ax.set_xlabel("scribbled slices")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("volume Dice")
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 def print_summary(rows: list[dict]) -> None:

@@ -23,8 +23,9 @@ import hashlib
 import inspect
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -576,9 +577,8 @@ class VolumeSegmenter:
         if index in self._scribbles:
             return "scribbled"
         owner = self._owner.get(index)
-        if owner is not None and owner != source and owner in self._scribbles:
-            if abs(index - owner) < abs(index - source):
-                return "owned"
+        if owner not in (None, source) and owner in self._scribbles and abs(index - owner) < abs(index - source):
+            return "owned"
         return None
 
     def _clear_owned(self, index: int, d: int, source: int) -> None:

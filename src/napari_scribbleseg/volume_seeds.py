@@ -9,8 +9,9 @@ propagation notices that an object ended although its seeds were carried over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from scipy import ndimage as ndi
