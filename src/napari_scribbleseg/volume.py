@@ -41,11 +41,12 @@ from napari_scribbleseg.uncertainty import (
     uncertainty_map,
 )
 from napari_scribbleseg.volume_seeds import (
+    Appearance,
     SeedShape,
     appearance_of,
+    check_seeds,
     class_core,
     derive_scribbles,
-    prune_by_appearance,
     sigma_floor,
 )
 
@@ -72,8 +73,9 @@ class PropagationSettings:
     min_area_mm2 : a class smaller than this on a slice has vanished there.
     min_confidence : propagation stops at a slice whose confidence (see the module notes) is lower.
     appearance_z : seeds whose intensity is further than this many robust sigmas from their class on
-        the previous slice are dropped; None keeps every seed.
-    min_seed_fraction : a class whose surviving seeds are fewer than this fraction has vanished.
+        the previous slice are dropped; None keeps every seed and skips the test below.
+    min_seed_fraction : a class has vanished where fewer of its seeds than this fraction fit its
+        appearance better than the background's (:func:`~napari_scribbleseg.volume_seeds.check_seeds`).
     prefetch : how many slices ahead the predictor's ``prepare`` is given.
     """
 
@@ -83,7 +85,7 @@ class PropagationSettings:
     min_area_mm2: float = 10.0
     min_confidence: float = 0.6
     appearance_z: float | None = 3.0
-    min_seed_fraction: float = 0.2
+    min_seed_fraction: float = 0.3
     prefetch: int = 4
 
 
@@ -383,6 +385,8 @@ class VolumeSegmenter:
         cancel: Cancel,
     ) -> Generator[PropagationStep, None, Stop]:
         prev = self._label_slices[source].copy()
+        # appearances come from the source slice, which the user saw: a running model would follow a drift
+        models = self._appearances(prev, source, classes) if self.settings.appearance_z is not None else None
         index = source + d
         while 0 <= index < self.n_slices:
             reason = self._blocked(index, source)
@@ -391,7 +395,7 @@ class VolumeSegmenter:
             if reason is not None:
                 return Stop(index, reason)
             self._prefetch(index, d)
-            outcome = self._step(index, prev, index - d, classes)
+            outcome = self._step(index, prev, classes, models)
             if outcome is None:
                 self._clear_owned(index, d, source)
                 # the end is a guess: if the object went on, the last slice's area is what is missed
@@ -413,9 +417,9 @@ class VolumeSegmenter:
         return Stop(index, "edge")
 
     def _step(
-        self, index: int, prev: np.ndarray, prev_index: int, classes: list[int]
+        self, index: int, prev: np.ndarray, classes: list[int], models: dict[int, Appearance] | None
     ) -> tuple[np.ndarray, float, float, list[int]] | None:
-        """Segment slice ``index`` from ``prev`` (slice ``prev_index``'s result); None if every class vanished.
+        """Segment slice ``index`` from ``prev`` (its neighbour's result); None if every class vanished.
 
         Records the slice's expected error and uncertainty map even when confidence is too low to
         write it, so the ranking points at the slice where propagation gave up.
@@ -426,8 +430,8 @@ class VolumeSegmenter:
         # seeds, ring and band all lie within margin + ring width of the objects: work in that window
         window = self._window(prev, classes, margin + ring_width)
         local = derive_scribbles(prev[window], classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
-        if s.appearance_z is not None:
-            local = self._prune(local, prev[window], prev_index, index, window, classes, ring_label, margin)
+        if models is not None:
+            local = self._check(local, index, window, models, ring_label)
         alive = [k for k in classes if np.any(local == k)]
         if not alive:
             return None
@@ -448,41 +452,40 @@ class VolumeSegmenter:
         error, confidence = self._record(index, proba, scribbles > 0, labels, prev, band)
         return labels, confidence, error, alive
 
-    def _prune(
-        self,
-        scribbles: np.ndarray,
-        prev: np.ndarray,
-        prev_index: int,
-        index: int,
-        window: tuple[slice, slice],
-        classes: list[int],
-        ring_label: int,
-        margin: float,
-    ) -> np.ndarray:
-        """Drop seeds unlike their class on the slice ``prev`` came from; a class short of seeds vanishes.
-
-        ``scribbles`` and ``prev`` are the ``window`` of the slices.
-        """
-        s = self.settings
-        before = np.asarray(self._slices[prev_index][window], np.float64)
-        floor = sigma_floor(before)
+    def _appearances(self, labels: np.ndarray, index: int, classes: list[int]) -> dict[int, Appearance]:
+        """Intensity models of each class (its core) and of the background ring on slice ``index``."""
+        margin, ring_width = self._margins()
+        ring_label = self._ring_label(classes)
+        image = np.asarray(self._slices[index], np.float64)
+        floor = sigma_floor(image)
         models = {}
         for k in classes:
-            model = appearance_of(before, class_core(prev == k, self.pixel_spacing, margin), floor)
+            model = appearance_of(image, class_core(labels == k, self.pixel_spacing, margin), floor)
             if model is not None:
                 models[k] = model
-        ring = scribbles == ring_label
-        background = appearance_of(before, ring, floor)
+        ring = derive_scribbles(labels, classes, ring_label, self.pixel_spacing, margin, ring_width) == ring_label
+        background = appearance_of(image, ring, floor)
         if background is not None:
             models[ring_label] = background
-        pruned = prune_by_appearance(scribbles, self._slices[index][window], models, ring_label, s.appearance_z)
-        if ring.any() and not np.any(pruned == ring_label):
-            # without any background seed every pixel would go to an object class
-            pruned[ring] = ring_label
-        for k in classes:
-            if np.count_nonzero(pruned == k) < s.min_seed_fraction * np.count_nonzero(scribbles == k):
-                pruned[pruned == k] = 0
-        return pruned
+        return models
+
+    def _check(
+        self,
+        scribbles: np.ndarray,
+        index: int,
+        window: tuple[slice, slice],
+        models: dict[int, Appearance],
+        ring_label: int,
+    ) -> np.ndarray:
+        """Check the derived ``scribbles`` (the ``window`` of slice ``index``) against the appearances:
+        a class whose seeds mostly do not fit it any more has vanished (its seeds are removed), the
+        others lose their outliers."""
+        s = self.settings
+        checked, fractions = check_seeds(scribbles, self._slices[index][window], models, ring_label, s.appearance_z)
+        for k, fraction in fractions.items():
+            if fraction < s.min_seed_fraction:
+                checked[checked == k] = 0
+        return checked
 
     def _window(self, labels: np.ndarray, classes: list[int], reach_mm: float) -> tuple[slice, slice]:
         """Bounding box of ``classes`` in ``labels`` grown by ``reach_mm`` (+ 2 pixels), clipped to the slice."""
@@ -529,6 +532,9 @@ class VolumeSegmenter:
         (1 without a band); without, 1 - :func:`shape_change` against ``prev``.
         """
         if proba is not None:
+            # a predictor that fails on a flat slice (a random walker divides by the image's spread)
+            # returns NaN: treat those pixels as fully uncertain rather than poison the ranking
+            proba = np.nan_to_num(proba, nan=1.0 / max(len(proba), 1))
             error = expected_error(proba, self.pixel_area, ignore=scribbled)
             self._maps[index] = np.round(uncertainty_map(proba) * 255).astype(np.uint8)
             confidence = 1.0

@@ -3,8 +3,8 @@
 Each object class gets seeds well inside its mask (an eroded core, or that core's skeleton, which looks
 like a stroke); the background gets a thin ring outside the union of the objects. Distances are in mm
 (the in-plane pixel spacing given), so anisotropic pixels erode the same physical margin in every
-direction. Seeds that land on intensities unlike their class on the new slice are dropped, which is how
-propagation notices that an object ended although its seeds were carried over.
+direction. Seeds are tested against the new slice's intensities (:func:`check_seeds`): when few of a
+class's seeds still look like it, propagation knows the object ended although its seeds were carried over.
 """
 
 from __future__ import annotations
@@ -126,39 +126,35 @@ def sigma_floor(image: np.ndarray) -> float:
     return max(1e-3 * float(hi - lo), 1e-12)
 
 
-def prune_by_appearance(
+def check_seeds(
     scribbles: np.ndarray,
     image: np.ndarray,
     models: dict[int, Appearance],
     ring_label: int,
     max_z: float,
-) -> np.ndarray:
-    """Drop derived seeds whose intensity on the new slice does not fit their class; returns a copy.
+) -> tuple[np.ndarray, dict[int, float]]:
+    """Test derived seeds against the new slice's intensities.
 
-    A class seed survives where its robust z-score is at most ``max_z`` and its class explains its
-    intensity at least as well (Gaussian density) as the background ring does; a ring pixel is dropped
-    where an object class explains it better than the background and within ``max_z`` (the object grew
-    into the ring). Classes without a model are left as they are.
+    Returns a copy of ``scribbles`` without the class seeds further than ``max_z`` robust sigmas from
+    their class (outliers: a vessel, a calcification), and, per object class with a model, the fraction
+    of its seeds that fit it: within ``max_z`` and explained at least as well (Gaussian density) by the
+    class as by the background ring. A low fraction means the class is no longer under its seeds.
+    Only outliers are dropped, so a heterogeneous class (a tumour with a darker core) keeps seeds on
+    all its parts; the ring is kept whole, since a ring with gaps lets region-growing predictors leak.
     """
     out = scribbles.copy()
     values = np.asarray(image, np.float64)
     background = models.get(ring_label)
+    fractions: dict[int, float] = {}
     for k, model in models.items():
         if k == ring_label:
             continue
         seeds = out == k
         seed_values = values[seeds]
-        keep = model.z(seed_values) <= max_z
+        inlier = model.z(seed_values) <= max_z
+        fit = inlier.copy()
         if background is not None:
-            keep &= model.log_density(seed_values) >= background.log_density(seed_values)
-        out.flat[np.flatnonzero(seeds)[~keep]] = 0  # flatnonzero order matches values[seeds]
-    if background is not None:
-        ring = out == ring_label
-        ring_values = values[ring]
-        fit_bg = background.log_density(ring_values)
-        drop = np.zeros(ring_values.shape, bool)
-        for k, model in models.items():
-            if k != ring_label:
-                drop |= (model.z(ring_values) <= max_z) & (model.log_density(ring_values) > fit_bg)
-        out.flat[np.flatnonzero(ring)[drop]] = 0
-    return out
+            fit &= model.log_density(seed_values) >= background.log_density(seed_values)
+        fractions[k] = float(fit.mean()) if fit.size else 0.0
+        out.flat[np.flatnonzero(seeds)[~inlier]] = 0  # flatnonzero order matches values[seeds]
+    return out, fractions
