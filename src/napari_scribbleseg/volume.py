@@ -5,8 +5,8 @@ carries the result outward slice by slice. Each neighbour is segmented by the sa
 last result as its previous mask and scribbles derived from it (:mod:`napari_scribbleseg.volume_seeds`):
 seeds deep inside each class and a background ring. Propagation stops where every class has vanished
 (too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
-accepted (locked) or scribbled, and halfway to another scribbled slice, which owns the slices nearer to
-it. A correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+accepted (locked) or scribbled, and where it reaches the results of another scribbled slice: halfway
+to it, or sooner where that slice's result, with the same classes, has the lower expected error. A correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
 
 Confidence comes from ``predict_proba`` where the predictor has it: the mean probability of the chosen
 class over the band where the boundary can be (unscribbled pixels within the propagation margin of the
@@ -110,7 +110,9 @@ class PropagationStep:
 class Stop:
     """Where and why propagation in one direction ended: ``index`` is the first slice it did not write
     (-1 or n_slices at the volume's edge). Reasons: "vanished", "low_confidence", "locked", "scribbled",
-    "owned" (nearer to another scribbled slice), "edge", "cancelled"."""
+    "owned" (nearer to another scribbled slice, or its result there, with the same classes, has the
+    lower expected error),
+    "edge", "cancelled"."""
 
     index: int
     reason: str
@@ -395,17 +397,31 @@ class VolumeSegmenter:
             if reason is not None:
                 return Stop(index, reason)
             self._prefetch(index, d)
+            # a slice another scribbled slice propagated to keeps that result unless this one scores
+            # better; a result with other classes is a correction (a class added or dropped), no rival
+            owner = self._owner.get(index)
+            rival = owner not in (None, source) and owner in self._scribbles
+            rival_classes = self._object_classes(self._label_slices[index]) if rival else []
+            before = (self._scores.get(index), self._maps.get(index))
             outcome = self._step(index, prev, classes, models)
             if outcome is None:
                 self._clear_owned(index, d, source)
-                # the end is a guess: if the object went on, the last slice's area is what is missed
-                area = np.count_nonzero(self._object_mask(prev)) * self.pixel_area
-                self._scores[index] = FRONTIER_WEIGHT * area
-                self._maps.pop(index, None)
+                if rival:
+                    self._restore(index, *before)
+                else:
+                    # the end is a guess: if the object went on, the last slice's area is what is missed
+                    area = np.count_nonzero(self._object_mask(prev)) * self.pixel_area
+                    self._scores[index] = FRONTIER_WEIGHT * area
+                    self._maps.pop(index, None)
                 return Stop(index, "vanished")
             labels, confidence, error, classes = outcome
+            if rival and before[0] is not None and error > before[0] and rival_classes == classes:
+                self._restore(index, *before)
+                return Stop(index, "owned")
             if confidence < self.settings.min_confidence:
                 self._clear_owned(index, d, source)
+                if rival:
+                    self._restore(index, *before)
                 return Stop(index, "low_confidence")
             self._label_slices[index] = labels
             self._owner[index] = source
@@ -586,6 +602,14 @@ class VolumeSegmenter:
         if owner not in (None, source) and owner in self._scribbles and abs(index - owner) < abs(index - source):
             return "owned"
         return None
+
+    def _restore(self, index: int, score: float | None, uncertainty: np.ndarray | None) -> None:
+        """Put back slice ``index``'s score and map as they were before a prediction that was not kept."""
+        for store, value in ((self._scores, score), (self._maps, uncertainty)):
+            if value is None:
+                store.pop(index, None)
+            else:
+                store[index] = value
 
     def _clear_owned(self, index: int, d: int, source: int) -> None:
         """Erase the stale results that an earlier propagation from ``source`` left from ``index`` on.
