@@ -179,6 +179,20 @@ def test_a_correction_re_propagates_from_its_slice_only():
     assert dice(seg.labels == 1, rod) > 0.9
 
 
+def test_a_weaker_scribbled_slice_does_not_overwrite_better_results(ball):
+    gt, volume = ball
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20)
+    before = seg.labels.copy()
+    certain = {i: 0.0 for i in range(15, 20)}  # as if slice 20's results there had no expected error
+    seg._scores.update(certain)
+    result = seg.correct(12, user_scribbles(gt[12].astype(np.int32)))
+    assert result.stops[1] == result.stops[1].__class__(15, "owned")
+    assert np.array_equal(seg.labels[15:], before[15:])
+    assert all(seg.scores[i] == 0.0 for i in certain)
+
+
 def test_area_threshold_and_margins_are_in_mm():
     # the same voxels with 0.5 mm or 2 mm pixels: the tips of the object are 4x smaller in mm^2
     gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
