@@ -20,14 +20,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-from skimage.segmentation import find_boundaries  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+from skimage.segmentation import find_boundaries
 
-from napari_scribbleseg import get_predictor  # noqa: E402
-from napari_scribbleseg.metrics import iou  # noqa: E402
-from napari_scribbleseg.simulate import first_interaction, next_scribble  # noqa: E402
+from napari_scribbleseg import get_predictor
+from napari_scribbleseg.metrics import iou
+from napari_scribbleseg.simulate import first_interaction, next_scribble
 
 ROOT = Path(__file__).resolve().parents[1]
 GRABCUT = ROOT.parent / "shared" / "data" / "natural" / "grabcut"

@@ -33,8 +33,15 @@ if TYPE_CHECKING:
     from napari_scribbleseg.model import ScribbleSegNet
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "default.pt"
-# logit given to pixels outside a class's zoom-in box: they keep the previous mask, confidently
-_OUTSIDE_LOGIT = 6.0
+
+
+def __getattr__(name: str) -> Any:
+    # ``_OUTSIDE_LOGIT`` was defined here first; it lives in model.crop (loaded lazily: it imports torch)
+    if name == "_OUTSIDE_LOGIT":
+        from napari_scribbleseg.model.crop import OUTSIDE_LOGIT
+
+        return OUTSIDE_LOGIT
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class StaleRequestError(RuntimeError):
@@ -46,7 +53,7 @@ class _ImageState:
     """What the Session keeps per image or slice: features and the last scribbles seen."""
 
     shape: tuple[int, int]
-    features: dict[str, "torch.Tensor"]
+    features: dict[str, torch.Tensor]
     superpixels: np.ndarray | None = None
     last_labels: np.ndarray | None = None
     last_current: np.ndarray | None = None
@@ -89,15 +96,24 @@ class Session:
         ``predict``: the "whole network per interaction" reference of the latency benchmark.
     num_threads : int, optional
         Calls ``torch.set_num_threads`` (process-wide) when given.
+    max_batch : int
+        Classes per head batch: up to this many scribbled classes run as one batch over the shared
+        features; more run in several, and ``predict`` keeps a running arg-max, so memory stays
+        bounded even with 255 classes.
+    head_size : int, optional
+        Side of the head's input, overriding the model's ``config.head_size`` (a multiple of 8). The
+        head is fully convolutional, so any size runs the same weights: smaller is faster (224 costs
+        about 30% less than 256), at some loss of detail when it departs from the trained size.
 
     Notes
     -----
     Memory: the cache holds at most ``cache_size`` entries of :attr:`feature_bytes_per_image`. For the
-    default model on a 512x512 slice that is (64 x 32 x 32 + 24 x 128 x 128 + 3 x 512 x 512) x 4 bytes
-    = 4.9 MiB (float32 on the CPU; half on a GPU), so a 512x512x300 CT browsed end to end stays at
-    ``cache_size`` x 4.9 MiB = 315 MiB with the default 64, whatever the number of slices; a slice
-    evicted and visited again is recomputed. Images larger than ``encoder_max_side`` (512) are shrunk
-    before the encoder, so no image costs more than a 512x512 one.
+    default model on a 512x512 slice that is (64 x 32 x 32 + 16 x 128 x 128 + 3 x 512 x 512) x 4 bytes
+    = 4.25 MiB (float32 on the CPU; half that on a GPU), so a 512x512x300 CT browsed end to end holds
+    at most ``cache_size`` x 4.25 MiB = 272 MiB with the default 64, whatever the number of slices (all
+    300 would take 1.25 GiB); a slice evicted and visited again is recomputed. Images larger than
+    ``encoder_max_side`` (512) are shrunk before the encoder, so no image costs more than a 512x512
+    one. Superpixel guidance adds the (H, W) int32 superpixel map per entry.
 
     Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
     threads. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
@@ -107,13 +123,15 @@ class Session:
 
     def __init__(
         self,
-        model: "ScribbleSegNet | str | os.PathLike",
+        model: ScribbleSegNet | str | os.PathLike,
         device: str = "auto",
         half: bool | None = None,
         cache_size: int = 64,
         zoom_in: bool = True,
         recycle: bool = True,
         num_threads: int | None = None,
+        head_size: int | None = None,
+        max_batch: int = 16,
     ):
         import copy
 
@@ -139,6 +157,10 @@ class Session:
         self.cache_size = int(cache_size)
         self.zoom_in = zoom_in
         self.recycle = recycle
+        self.max_batch = max(1, int(max_batch))
+        self.head_size = int(head_size or self.config.head_size)
+        if self.head_size % 8 or self.head_size < 32:
+            raise InputError(f"head_size {self.head_size} must be a multiple of 8 and at least 32")
         self.encoder_calls = 0
         self._cache: OrderedDict[Hashable, _ImageState] = OrderedDict()
         self._key: Hashable | None = None
@@ -193,19 +215,31 @@ class Session:
 
     def prepare(
         self,
-        items: Iterable[tuple[Hashable, np.ndarray]],
+        items: Iterable[tuple[Hashable, np.ndarray]] | Iterable[np.ndarray],
         kind: str = "auto",
         window: Any = None,
         progress: Callable[[int, int], None] | None = None,
+        keys: Iterable[Hashable] | None = None,
     ) -> int:
-        """Precompute features of ``(key, image)`` pairs (e.g. neighbouring slices); return how many were computed.
+        """Precompute features of images ahead of use (e.g. neighbouring slices); return how many were computed.
+
+        Parameters
+        ----------
+        items : iterable
+            ``(key, image)`` pairs, or plain images when ``keys`` is given.
+        kind, window :
+            As in :meth:`set_image`.
+        progress : callable, optional
+            ``progress(done, total)`` after each image.
+        keys : iterable of hashable, optional
+            Cache keys of ``items`` when those are plain images (``prepare(images, keys=...)``).
 
         The current image does not change. The lock is taken per image, so a ``predict`` from another
         thread waits for one image at most. Stops early once the cache would evict entries it just made.
         """
-        items = list(items)
+        pairs = list(zip(keys, items)) if keys is not None else list(items)
         computed = 0
-        for done, (key, image) in enumerate(items, 1):
+        for done, (key, image) in enumerate(pairs, 1):
             if done > self.cache_size - 1:
                 break
             with self._lock:
@@ -214,7 +248,7 @@ class Session:
                     self._store(cache_key, self._compute(image, kind, window))
                     computed += 1
             if progress is not None:
-                progress(done, len(items))
+                progress(done, len(pairs))
         return computed
 
     def is_cached(self, key: Hashable, kind: str = "auto", window: Any = None) -> bool:
@@ -279,12 +313,20 @@ class Session:
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
-            if logits is None:
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            if not classes:
                 return np.zeros(labels.shape, np.int32)
             import torch
 
-            best, index = logits.max(0)
+            best = index = None
+            for start, logits in chunks:  # a running arg-max: never all K full-size logit maps at once
+                value, where = logits.max(0)
+                where = where + start
+                if best is None:
+                    best, index = value, where
+                else:
+                    better = value > best
+                    best, index = torch.where(better, value, best), torch.where(better, where, index)
             table = torch.as_tensor(classes, dtype=torch.int32, device=best.device)
             out = torch.where(best > 0, table[index], 0).cpu().numpy()
             scribbled = labels > 0
@@ -303,15 +345,17 @@ class Session:
 
         Softmax over the K class logits and the background logit 0; the background's share is
         ``1 - sum``. Scribbled pixels are certain of their class. Without scribbles: (0, H, W).
+        Holds K x H x W float32 logits at once (``predict`` does not).
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, logits = self._logits(scribbles, prev, extreme_points)
-            if logits is None:
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            if not classes:
                 return np.zeros((0, *labels.shape), np.float32)
             import torch
 
-            full = torch.cat([torch.zeros_like(logits[:1]), logits.float()], 0)
+            logits = torch.cat([c for _, c in chunks], 0)
+            full = torch.cat([torch.zeros_like(logits[:1]), logits], 0)
             proba = torch.softmax(full, 0)[1:].cpu().numpy()
             scribbled = labels > 0
             proba[:, scribbled] = (labels[scribbled][None] == np.asarray(classes)[:, None]).astype(np.float32)
@@ -319,11 +363,11 @@ class Session:
             return proba
 
     def _logits(self, scribbles, prev, extreme_points):
-        """Validate inputs and run the head: (labels, classes, (K, H, W) logits or None)."""
-        import torch
+        """Validate inputs; return (labels, classes, iterator of (first class index, (k, H, W) float32 logits)).
 
-        from napari_scribbleseg.model.crop import CropTransform
-        from napari_scribbleseg.model.guidance import extreme_point_disks, guidance_crops
+        Classes go through the head ``max_batch`` at a time (all at once up to that many).
+        """
+        from napari_scribbleseg.model.guidance import extreme_point_disks
 
         if self._key is None:
             raise NotReadyError("no image is set; call set_image(image) before predict")
@@ -340,36 +384,49 @@ class Session:
             present |= {int(k) for k in extreme_points}
         classes = sorted(present)
         if not classes:
-            return labels, [], None
+            return labels, [], iter(())
+        prev_labels = None if prev is None else _check_prev(prev, (h, w))
         if not self.recycle:
             state.features = self._encode(state.encoder_input)
-        prev_labels = None if prev is None else _check_prev(prev, (h, w))
         current = self._current_stroke(state, labels)
-        cls = np.asarray(classes)
-
-        prev_masks = None if prev_labels is None else prev_labels[None] == cls[:, None, None]
-        zoom_masks = np.zeros((len(classes), h, w), bool)
+        disks = None
         if extreme_points:
-            for i, k in enumerate(classes):
-                if k in extreme_points:
-                    zoom_masks[i] = extreme_point_disks(extreme_points[k], (h, w))
-        if self.zoom_in and prev_masks is not None:
-            has_prev = prev_masks.reshape(len(classes), -1).any(1)
-            if has_prev.any():
-                zoom_masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
-        crop = CropTransform.around(zoom_masks, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
-        prev_t = None if prev_masks is None else torch.from_numpy(prev_masks).to(self.device)
+            disks = {k: extreme_point_disks(extreme_points[k], (h, w)) for k in classes if k in extreme_points}
+        starts = range(0, len(classes), self.max_batch)
+        chunks = (
+            (i, self._head_logits(state, labels, classes[i : i + self.max_batch], current, prev_labels, disks, extreme_points))
+            for i in starts
+        )
+        return labels, classes, chunks
+
+    def _head_logits(self, state, labels, classes, current, prev_labels, disks, extreme_points):
+        """(k, H, W) float32 image-space logits of ``classes`` (one head batch)."""
+        import torch
+
+        from napari_scribbleseg.model.crop import (
+            OUTSIDE_LOGIT,
+            CropTransform,
+            zoom_masks,
+        )
+        from napari_scribbleseg.model.guidance import guidance_crops
+
+        h, w = state.shape
+        cls = np.asarray(classes)
+        must_hold = zoom_masks(labels, classes, prev_labels if self.zoom_in else None, disks)
+        crop = CropTransform.around(must_hold, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
+        prev_t = None
+        if prev_labels is not None:
+            prev_t = torch.from_numpy(prev_labels[None] == cls[:, None, None]).to(self.device)
         with torch.inference_mode():
             guidance = guidance_crops(
-                labels, classes, crop, self.config.head_size, current, prev_t, self.config.guidance,
+                labels, classes, crop, self.head_size, current, prev_t, self.config.guidance,
                 state.superpixels, extreme_points,
             ).to(self.device, self.dtype)
             refined = self.model.head(state.features, guidance, crop)["refined"].float()
             outside = None
             if prev_t is not None and not crop.is_full.all():
-                outside = (prev_t[:, None].float() * 2 - 1) * _OUTSIDE_LOGIT
-            logits = crop.from_crop(refined, (h, w), outside)[:, 0]
-        return labels, classes, logits
+                outside = (prev_t[:, None].float() * 2 - 1) * OUTSIDE_LOGIT
+            return crop.from_crop(refined, (h, w), outside)[:, 0]
 
     def _current_stroke(self, state: _ImageState, labels: np.ndarray) -> np.ndarray:
         """Pixels painted since the last predict on this image (004's current guidance); same call again -> same answer."""
@@ -406,9 +463,10 @@ class Session:
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
         nbytes = sum(t.numel() * t.element_size() for t in features.values())
+        nbytes += 0 if superpixels is None else superpixels.nbytes
         return _ImageState((h, w), features, superpixels, nbytes=nbytes, encoder_input=None if self.recycle else small)
 
-    def _encode(self, small: np.ndarray) -> dict[str, "torch.Tensor"]:
+    def _encode(self, small: np.ndarray) -> dict[str, torch.Tensor]:
         import torch
 
         x = torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None].to(self.device, self.dtype)

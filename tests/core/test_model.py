@@ -28,6 +28,15 @@ from napari_scribbleseg.model.guidance import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _run(model, image, guidance, crop=None):
     with torch.inference_mode():
         return model.head(model.encode(image), guidance, crop)

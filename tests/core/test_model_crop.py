@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform
+from napari_scribbleseg.model.crop import zoom_masks
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _smooth(h: int, w: int) -> torch.Tensor:
@@ -94,3 +105,15 @@ def test_rasterize_covers_every_pixel_it_is_given():
     block = zoom.rasterize(points, np.ones((1, 1, 3), bool), 64)
     # pixel [150, 151) of the box [140, 160) covers cells [32, 36) of 64 along each axis
     assert block.sum() == 16 and block[0, 0, 32:36, 32:36].all()
+
+
+def test_zoom_masks_follow_the_sessions_rule():
+    labels = np.zeros((40, 40), np.int32)
+    labels[5, 5:10] = 1
+    labels[30, 30:35] = 2
+    prev = np.zeros((40, 40), np.int32)
+    prev[2:12, 2:12] = 1  # class 2 has no previous mask yet
+    masks = zoom_masks(labels, [1, 2], prev)
+    np.testing.assert_array_equal(masks[0], (prev == 1) | (labels == 1))
+    assert not masks[1].any()  # -> the whole image
+    assert not zoom_masks(labels, [1, 2]).any()  # first interaction: no zoom

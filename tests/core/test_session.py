@@ -15,6 +15,15 @@ from napari_scribbleseg.predictor import get_predictor
 from napari_scribbleseg.session import Session, StaleRequestError, default_session
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def model():
     torch.manual_seed(0)
@@ -91,6 +100,10 @@ def test_prepare_precomputes_neighbours(session):
     for i in range(4):
         session.set_image(volume[i], key=("v", 0, i))
     assert session.encoder_calls == 4
+    # the same with images and keys apart
+    assert session.prepare(list(volume), keys=[("w", 0, i) for i in range(4)]) == 4
+    session.set_image(volume[2], key=("w", 0, 2))
+    assert session.encoder_calls == 8
 
 
 def test_cache_is_bounded(model):
@@ -102,6 +115,15 @@ def test_cache_is_bounded(model):
     assert session.is_cached(7) and not session.is_cached(0)
     session.set_image(_image(0), key=0)  # evicted: computed again
     assert session.encoder_calls == 9
+
+
+def test_feature_memory_of_a_ct_volume_is_bounded():
+    model = build_model("scribbleseg_lite0")
+    session = Session(model, device="cpu", cache_size=64)
+    session.set_image(np.zeros((512, 512), np.int16), kind="ct", key=("ct", 0, 0))
+    per_slice = session.feature_bytes_per_image
+    assert per_slice == (64 * 32 * 32 + 16 * 128 * 128 + 3 * 512 * 512) * 4  # as the docstring states
+    assert 64 * per_slice < 300 * 2**20  # a 512x512x300 CT never holds more than this
 
 
 def test_without_recycling_the_encoder_runs_every_interaction(model):
@@ -209,7 +231,7 @@ def test_threads_share_a_session(session):
     def work():
         try:
             results.append(session.predict(_scribbles()))
-        except Exception as err:  # pragma: no cover - reported below
+        except Exception as err:  # noqa: BLE001 - whatever a worker thread raises must fail the test
             errors.append(err)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -247,3 +269,62 @@ def test_other_guidance_kinds_run(kind):
     assert labels.shape == (96, 80)
     if kind == "extreme":
         assert set(np.unique(labels)) <= {0, 1, 2}
+
+
+def test_half_precision_path_agrees_with_float32(model):
+    # the GPU path (float16 features, guidance and head), exercised on the CPU
+    full, half = Session(model, device="cpu"), Session(model, device="cpu", half=True)
+    for s in (full, half):
+        s.set_image(_image())
+    np.testing.assert_allclose(half.predict_proba(_scribbles()), full.predict_proba(_scribbles()), atol=0.02)
+    assert half.model.head.prototype.dtype == torch.float16
+
+
+def test_real_grabcut_image_with_simulated_scribbles(grabcut_dir, session):
+    from napari_scribbleseg.datasets import load_dataset
+    from napari_scribbleseg.simulate.protocol import next_scribble
+
+    sample = load_dataset(grabcut_dir)[0]
+    gt = np.where(np.asarray(sample.gt) > 0, 1, 2).astype(np.int32)  # binary task: 1 object, 2 background
+    session.set_image(sample.image)
+    scribbles = np.zeros(gt.shape, np.int32)
+    prev = None
+    for _ in range(3):  # first interaction on the whole image, then zoomed in around prev + strokes
+        stroke = next_scribble(gt, prev, sample.ignore)
+        if stroke is None:
+            break
+        scribbles[stroke.mask] = stroke.label
+        prev = session.predict(scribbles, prev=prev)
+        assert prev.shape == gt.shape and prev.dtype == np.int32
+        assert set(np.unique(prev)) <= {0, 1, 2}
+        np.testing.assert_array_equal(prev[scribbles > 0], scribbles[scribbles > 0])
+    assert session.encoder_calls == 1
+
+
+def test_head_size_override(model):
+    small = Session(model, device="cpu", head_size=32)
+    small.set_image(_image())
+    assert small.predict(_scribbles()).shape == (96, 80)
+    with pytest.raises(InputError, match="multiple of 8"):
+        Session(model, device="cpu", head_size=100)
+
+
+def test_many_classes_in_several_batches_match_one_batch(model):
+    scribbles = _scribbles(classes=tuple(range(1, 8)))
+    one, several = Session(model, device="cpu", max_batch=16), Session(model, device="cpu", max_batch=3)
+    for s in (one, several):
+        s.set_image(_image())
+    proba = one.predict_proba(scribbles)
+    np.testing.assert_allclose(several.predict_proba(scribbles), proba, atol=1e-5)
+    # labels agree wherever the winner is not a near-tie (an untrained model has many of those)
+    full = np.sort(np.concatenate([1 - proba.sum(0, keepdims=True), proba]), 0)
+    clear = full[-1] - full[-2] > 1e-4
+    np.testing.assert_array_equal(several.predict(scribbles)[clear], one.predict(scribbles)[clear])
+
+
+def test_255_classes_are_accepted(session):
+    session.set_image(_image(shape=(64, 64)))
+    scribbles = np.zeros((64, 64), np.int32)
+    scribbles.ravel()[np.arange(255) * 16] = np.arange(1, 256)
+    labels = session.predict(scribbles)
+    np.testing.assert_array_equal(labels[scribbles > 0], scribbles[scribbles > 0])

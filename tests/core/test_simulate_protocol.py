@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -95,6 +94,13 @@ def test_error_regions_leave_out_ignore_and_read_pred_zero_as_background():
     assert error_regions(gt, np.where(gt == 1, 1, 0)) == []
 
 
+def test_bool_ground_truth_is_a_binary_task():
+    mask = disk((50, 80), (25, 40), 15)
+    assert next_scribble(mask, None) == next_scribble(binary(mask), None)
+    (label, region), = error_regions(mask, mask & (np.arange(80)[None, :] < 40))
+    assert label == 1 and region.sum() == np.sum(mask[:, 40:])
+
+
 def test_error_regions_multi_class_pred_zero_is_wrong():
     gt = np.ones((10, 30), int)
     gt[:, 10:20] = 2
@@ -130,6 +136,18 @@ def test_scribble_lies_in_the_eroded_region():
     assert not np.any(loose & ~region)
 
 
+@pytest.mark.parametrize("band", [2, 3, 5])
+def test_thin_band_gets_a_stroke_along_most_of_it(band):
+    """A typical correction: a narrow band along an object's edge, larger than the skeleton's 256 px."""
+    rr, cc = np.ogrid[:500, :500]
+    d = np.hypot(rr - 250, cc - 250)
+    region = (d >= 200) & (d < 200 + band) & (cc < 400)
+    mask, path = scribble_in_region(region, width=3)
+    assert not np.any(mask & ~region)
+    axis_length = 200 * (2 * np.pi - 2 * np.arccos(150 / 200))  # the arc left of column 400
+    assert np.hypot(*np.diff(path, axis=0).T).sum() > 0.8 * axis_length
+
+
 def test_scribble_on_a_ring_is_one_open_stroke():
     ring = disk((120, 120), (60, 60), 50) & ~disk((120, 120), (60, 60), 30)
     mask, path = scribble_in_region(ring, width=3)
@@ -146,12 +164,16 @@ def test_scribble_goes_to_the_larger_blob():
     assert it.label == 1 and it.mask[:, :100].any() and not it.mask[:, 100:].any()
 
 
-@pytest.mark.parametrize("region_slice", [(slice(10, 11), slice(5, 60)), (slice(20, 21), slice(30, 31))])
-def test_thin_line_and_single_pixel_regions_still_get_a_stroke(region_slice):
+@pytest.mark.parametrize(
+    "region_slice",
+    [(slice(10, 11), slice(5, 60)), (slice(20, 21), slice(30, 31)), (slice(18, 23), slice(28, 33))],
+    ids=["thin_line", "one_pixel", "small_square"],
+)
+def test_thin_and_tiny_regions_still_get_a_stroke(region_slice):
     region = np.zeros((40, 70), bool)
     region[region_slice] = True
     mask, path = scribble_in_region(region, width=3)
-    assert mask.any() and not np.any(mask & ~region)
+    assert mask.any() and not np.any(mask & ~protected_region(region, 3))
     assert np.all(region[tuple(np.rint(path).astype(int).T)])
 
 
@@ -218,8 +240,10 @@ def test_click_is_clipped_to_a_thin_region():
 # ---- GrabCut, as the evaluation loop uses it ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["124080", "153077"])
-def test_grabcut_session_of_scribbles(grabcut_dir, name):
+@pytest.mark.parametrize("name, protected", [("124080", True), ("153077", False)], ids=["flowers", "thin_limbs"])
+def test_grabcut_session_of_scribbles(grabcut_dir, name, protected):
+    """Compact objects keep their strokes in the eroded region; a figure with thin limbs, which erosion
+    shatters, may use the whole region (see SHATTERED); either way strokes stay in the error region."""
     gt, ignore = grabcut_gt(grabcut_dir, name)
     assert ignore.any()
     it = first_interaction(gt, ignore=ignore)
@@ -229,7 +253,8 @@ def test_grabcut_session_of_scribbles(grabcut_dir, name):
     for _ in range(3):
         step = next_scribble(gt, pred, ignore)
         (label, region), = error_regions(gt, pred, ignore, limit=1)
-        assert step.label == label and not np.any(step.mask & ~protected_region(region, 3))
+        inside = protected_region(region, 3) if protected else region
+        assert step.label == label and step.mask.any() and not np.any(step.mask & ~inside)
         pred[step.mask] = step.label  # a crude "prediction": the new stroke is fixed, so the region shrinks
     click = first_interaction(gt, kind="click", ignore=ignore)
     assert click.kind == "click" and np.all(gt[click.mask] == 1)

@@ -7,6 +7,7 @@ import pytest
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.simulate import (
+    MisleadingSimulator,
     false_interaction,
     first_interaction,
     jitter_interaction,
@@ -100,3 +101,33 @@ def test_warp_keeps_the_stroke_roughly_in_place():
     assert np.array_equal(warped, warp_mask(it.mask, 0, alpha=4.0))
     clipped = warp_interaction(it, 0, alpha=10.0, within=gt == 1)
     assert clipped.label == 1 and not np.any(clipped.mask & (gt != 1))
+
+
+def test_misleading_simulator_gives_every_predictor_the_same_sequence():
+    gt = object_gt()
+    user = MisleadingSimulator("scribble", seed=1, n_interactions=8, n_misleading=3)
+
+    def run(grow: int) -> tuple[tuple[str, ...], list]:
+        """A fake predictor: each stroke's class fills its row band, widened by ``grow`` px."""
+        user.reset()
+        pred, steps = np.full_like(gt, 2), []
+        for _ in range(8):
+            step = user(gt, pred)
+            steps.append(step)
+            if step is not None:
+                rows = np.flatnonzero(step.mask.any(axis=1))
+                pred[max(0, rows[0] - grow) : rows[-1] + grow + 1] = step.label
+        return user.schedule, steps
+
+    schedule, steps = run(0)
+    assert sum(s != "effective" for s in schedule) == 3
+    assert run(5)[0] == schedule  # another predictor, the same sequence of step kinds
+    again = run(0)[1]
+    assert all(x == y for x, y in zip(steps, again))  # reset starts the same run over
+    for kind, step, previous in zip(schedule, steps, [None, *steps[:-1]]):
+        if kind == "repetitive" and previous is not None:
+            assert step == previous
+        elif kind == "false" and step is not None:
+            assert np.all(gt[step.mask] != step.label)
+        elif step is not None:
+            assert np.all(gt[step.mask] == step.label)

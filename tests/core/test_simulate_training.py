@@ -20,7 +20,12 @@ from napari_scribbleseg.simulate import (
     simulate_scribbles,
     stroke_count,
 )
-from napari_scribbleseg.simulate.prev_mask import dilate_mask, erase_locally, erode_mask, translate_mask
+from napari_scribbleseg.simulate.prev_mask import (
+    dilate_mask,
+    erase_locally,
+    erode_mask,
+    translate_mask,
+)
 
 NAMES = sorted(TRAINING_SIMULATORS)
 

@@ -141,7 +141,7 @@ class ClassicalPredictor:
         None. With one class scribbled, pixels won by the implicit background (:func:`implicit_background`)
         are 0; with none scribbled, all pixels are 0.
         """
-        classes, scores, labels = self._solve(scribbles, prev)
+        classes, scores, labels = self._solve(scribbles, prev, decide_only=True)
         if not classes:
             return np.zeros(labels.shape, np.int32)
         lookup = np.array([*classes, 0][: scores.shape[0]], np.int32)
@@ -165,8 +165,15 @@ class ClassicalPredictor:
     def _scores(self, seeds: np.ndarray, prev: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
 
+    def _decision(self, seeds: np.ndarray, prev: np.ndarray | None) -> np.ndarray:
+        """Scores good enough for ``predict`` (only their argmax matters); a subclass with a cheaper way
+        to find the winning class than full scores overrides this (e.g. one-hot of the winner)."""
+        return self._scores(seeds, prev)
+
     # -- shared -------------------------------------------------------------------------------------------
-    def _solve(self, scribbles: np.ndarray, prev: np.ndarray | None) -> tuple[list[int], np.ndarray, np.ndarray]:
+    def _solve(
+        self, scribbles: np.ndarray, prev: np.ndarray | None, decide_only: bool = False
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
         if self._image is None or self._work is None:
             raise NotReadyError(f"{type(self).__name__}.predict called before set_image; call set_image(image) first")
         shape = self._image.shape[:2]
@@ -197,7 +204,7 @@ class ClassicalPredictor:
         small_prev = None
         if prev_seeds is not None:
             small_prev = cv2.resize(prev_seeds, (work_shape[1], work_shape[0]), interpolation=cv2.INTER_NEAREST)
-        scores = self._scores(small_seeds, small_prev)
+        scores = (self._decision if decide_only else self._scores)(small_seeds, small_prev)
         scores = resize_scores(scores.astype(np.float32), shape)
         scribbled = seeds > 0
         scores[:, scribbled] = 0.0

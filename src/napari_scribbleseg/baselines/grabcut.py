@@ -56,7 +56,7 @@ class GrabCut(ClassicalPredictor):
 
     name = "grabcut"
 
-    def __init__(self, iterations: int = 3, max_side: int | None = 320) -> None:
+    def __init__(self, iterations: int = 3, max_side: int | None = 256) -> None:
         super().__init__(max_side=max_side)
         self.iterations = iterations
         self._bytes: np.ndarray | None = None

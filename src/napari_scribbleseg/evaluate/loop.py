@@ -27,7 +27,7 @@ import inspect
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -36,24 +36,11 @@ from napari_scribbleseg.metrics import iou, number_of_interactions
 from napari_scribbleseg.predictor import Predictor, get_predictor
 from napari_scribbleseg.scribbles import as_label_map
 
+if TYPE_CHECKING:
+    from napari_scribbleseg.datasets import Sample
+
 #: a simulator: ``f(gt, pred, ignore) -> Interaction | None`` (see simulate.protocol.next_scribble)
 Simulator = Callable[..., Any]
-
-
-@dataclass
-class EvalSample:
-    """One sample as the loop sees it.
-
-    ``image`` (H, W) or (H, W, 3), any real dtype; ``gt`` (H, W) int, 0 background and 1..K objects/regions
-    (binary samples: 0/1, any non-zero value counts as the object); ``ignore`` (H, W) bool or None;
-    ``kind`` how :func:`napari_scribbleseg.imaging.to_rgb_float` reads the image ("rgb", "gray", "ct", "mr").
-    """
-
-    name: str
-    image: np.ndarray
-    gt: np.ndarray
-    ignore: np.ndarray | None = None
-    kind: str = "rgb"
 
 
 @dataclass(frozen=True)
@@ -102,7 +89,7 @@ def simulator_name(simulator: str | Simulator) -> str:
     return simulator if isinstance(simulator, str) else getattr(simulator, "__name__", type(simulator).__name__)
 
 
-def task_labels(sample: EvalSample, multi_region: bool) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def task_labels(sample: "Sample", multi_region: bool) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The sample as a simulator's task: (gt classes 1..R, ignore mask, classes scored).
 
     Binary: object 1, background 2, scored [1]. Multi-region: regions 1..K in ascending order of their gt
@@ -140,7 +127,7 @@ def _score(pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray, scored: list[in
     return float(np.mean(per_class)), per_class
 
 
-def model_input(sample: EvalSample) -> np.ndarray:
+def model_input(sample: "Sample") -> np.ndarray:
     """The image handed to ``set_image``: photos as they are; CT/MR slices windowed/normalised to RGB float
     by :func:`napari_scribbleseg.imaging.to_rgb_float` (a predictor cannot guess a CT window)."""
     if sample.kind in ("ct", "mr"):
@@ -151,7 +138,7 @@ def model_input(sample: EvalSample) -> np.ndarray:
 
 
 def run_sample(
-    predictor: Predictor, predictor_name: str, sample: EvalSample, settings: LoopSettings, simulate: Simulator
+    predictor: Predictor, predictor_name: str, sample: "Sample", settings: LoopSettings, simulate: Simulator
 ) -> dict[str, Any]:
     """Run the protocol of one predictor on one sample and return its row.
 
@@ -252,7 +239,7 @@ def build_predictor(spec: str | Predictor) -> Predictor:
 
 
 def run_sample_all(
-    index: int, sample: EvalSample, specs: Sequence[tuple[str, str | Predictor]], settings: LoopSettings
+    index: int, sample: "Sample", specs: Sequence[tuple[str, str | Predictor]], settings: LoopSettings
 ) -> tuple[int, list[dict[str, Any]]]:
     """Every predictor on one sample (the unit of work of a worker process); returns (index, rows)."""
     simulate = resolve_simulator(settings.simulator, settings.width)

@@ -166,6 +166,7 @@ class EvaluationResult:
         ax.set_ylabel("mean IoU over regions" if self.settings.get("multi_region") else "mean IoU")
         ax.set_title(f"{self.settings.get('dataset', '')} (n = {self.settings.get('n_samples', '?')})")
         ax.set_xlim(1, self.max_interactions)
+        ax.set_xticks(x[:: max(1, len(x) // 10)])
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")

@@ -5,14 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.evaluate.loop import (
-    EvalSample,
     LoopSettings,
     Simulator,
     init_worker,
@@ -50,49 +48,26 @@ def predictor_specs(predictors: Any) -> list[tuple[str, str | Predictor]]:
     return items
 
 
-def _as_sample(item: Any, index: int) -> EvalSample:
-    if isinstance(item, EvalSample):
-        return item
-    if hasattr(item, "image") and hasattr(item, "gt"):
-        return EvalSample(
-            str(getattr(item, "name", index)), item.image, item.gt, getattr(item, "ignore", None), getattr(item, "kind", "rgb")
-        )
-    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
-        image, gt, *rest = item
-        image = np.asarray(image)
-        return EvalSample(f"sample{index:04d}", image, np.asarray(gt), rest[0] if rest else None, "rgb" if image.ndim == 3 else "gray")
-    raise InputError(
-        f"dataset item {index} is a {type(item).__name__}; use (image, gt) or (image, gt, ignore) tuples, "
-        "Sample objects, or a dataset folder"
-    )
-
-
 def load_samples(
     dataset: Any, layout: str | None = None, multi_region: bool = False, axis: int | None = None, limit: int | None = None
 ) -> tuple[str, Sequence[Any]]:
-    """(dataset name, lazy sequence of samples) from anything :func:`evaluate` accepts.
+    """(dataset name, lazy sequence of :class:`~napari_scribbleseg.datasets.Sample`) from anything
+    :func:`napari_scribbleseg.datasets.load_dataset` accepts.
 
-    A list of (image, gt[, ignore]) tuples or of samples is used as it is; anything else (a folder, a layout
-    name, a (volume, labels) pair, a dataset object) goes through
-    :func:`napari_scribbleseg.datasets.load_dataset`.
+    ``layout``, ``multi_region`` and ``axis`` apply to folders and labelled volumes; arrays are taken as
+    given (their gt is already binary or a region map).
     """
-    is_items = isinstance(dataset, (list, tuple)) and dataset and all(
-        isinstance(item, (tuple, list, EvalSample)) or (hasattr(item, "image") and hasattr(item, "gt")) for item in dataset
-    )
-    volume_pair = isinstance(dataset, tuple) and len(dataset) == 2 and all(np.ndim(a) == 3 for a in dataset)
-    if is_items and not volume_pair:
-        samples: Sequence[Any] = list(dataset)
-        name = "arrays"
-    else:
-        from napari_scribbleseg.datasets import load_dataset
+    from napari_scribbleseg.datasets import load_dataset
+    from napari_scribbleseg.datasets.load import _is_pair_of_volumes
 
-        options: dict[str, Any] = {"multi_region": multi_region}
-        if layout is not None:
-            options["layout"] = layout
+    options: dict[str, Any] = {}
+    if not isinstance(dataset, (list, tuple)) or _is_pair_of_volumes(dataset):
+        if multi_region:
+            options["multi_region"] = True
         if axis is not None:
             options["axis"] = axis
-        samples = load_dataset(dataset, **options)
-        name = str(getattr(samples, "name", Path(str(dataset)).name if isinstance(dataset, (str, Path)) else "dataset"))
+    samples = load_dataset(dataset, layout=layout or "auto", **options)
+    name = str(getattr(samples, "name", "dataset"))
     if limit is not None:
         samples = samples[: int(limit)]
     if len(samples) == 0:
@@ -179,7 +154,7 @@ def evaluate(
     if n_jobs <= 1:
         built = [(display, get_predictor(spec)) for display, spec in specs]
         for index in range(len(samples)):
-            sample = _as_sample(samples[index], index)
+            sample = samples[index]
             rows = []
             for display, predictor in built:
                 rows.append(run_sample(predictor, display, sample, settings, simulate))
@@ -194,7 +169,7 @@ def evaluate(
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=context, initializer=init_worker) as pool:
             futures = [
-                pool.submit(run_sample_all, index, _as_sample(samples[index], index), specs, settings)
+                pool.submit(run_sample_all, index, samples[index], specs, settings)
                 for index in range(len(samples))
             ]
             for future in as_completed(futures):

@@ -3,7 +3,12 @@
 Import this subpackage only where torch is wanted: ``import napari_scribbleseg`` does not load it.
 """
 
-from napari_scribbleseg.model.build import MODEL_REGISTRY, build_model, build_scribbleseg_lite0, build_scribbleseg_tiny
+from napari_scribbleseg.model.build import (
+    MODEL_REGISTRY,
+    build_model,
+    build_scribbleseg_lite0,
+    build_scribbleseg_tiny,
+)
 from napari_scribbleseg.model.checkpoint import (
     CHECKPOINT_VERSION,
     checkpoint_dict,
@@ -13,7 +18,12 @@ from napari_scribbleseg.model.checkpoint import (
 )
 from napari_scribbleseg.model.crop import CropTransform
 from napari_scribbleseg.model.encoder import ImageEncoder, load_imagenet_lite0
-from napari_scribbleseg.model.guidance import GUIDANCE_KINDS, guidance_crops, guidance_layout, guidance_maps
+from napari_scribbleseg.model.guidance import (
+    GUIDANCE_KINDS,
+    guidance_crops,
+    guidance_layout,
+    guidance_maps,
+)
 from napari_scribbleseg.model.head import InteractionHead
 from napari_scribbleseg.model.network import ModelConfig, ScribbleSegNet
 

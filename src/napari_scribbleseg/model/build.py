@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.model.network import ModelConfig, ScribbleSegNet
@@ -23,11 +24,11 @@ def build_scribbleseg_lite0(**overrides: Any) -> ScribbleSegNet:
 
 
 def build_scribbleseg_tiny(**overrides: Any) -> ScribbleSegNet:
-    """A few-thousand-parameter variant for tests and smoke runs (quarter width, one block per stage)."""
-    values: dict[str, Any] = dict(
-        encoder_max_side=128, encoder_width=0.25, encoder_depth=0.34, feat_channels=16, low_channels=8,
-        head_size=64, guide_channels=4, fuse_channels=16, dec_channels=12, crm_channels=4, zoom_min_size=16,
-    )
+    """A ~60k-parameter variant for tests and smoke runs (quarter width, one block per stage, 64-px head)."""
+    values: dict[str, Any] = {
+        "encoder_max_side": 128, "encoder_width": 0.25, "encoder_depth": 0.34, "feat_channels": 16, "low_channels": 8,
+        "head_size": 64, "guide_channels": 4, "fuse_channels": 16, "dec_channels": 12, "crm_channels": 4, "zoom_min_size": 16,
+    }
     values.update(overrides)
     return ScribbleSegNet(ModelConfig.from_dict(values), arch="scribbleseg_tiny")
 

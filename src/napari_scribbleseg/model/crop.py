@@ -3,18 +3,50 @@
 A :class:`CropTransform` holds one box per batch item (one per class in a multi-class prediction).
 Boxes are in pixel-edge coordinates of the full image, ``(y0, x0, y1, x1)`` with ``(0, 0, H, W)`` the
 whole image, so they do not depend on the resolution of the tensor being cropped: the same object
-crops the full-resolution stroke maps (:meth:`CropTransform.rasterize`), the stride-4 and stride-16 cached features and the
-image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the head's output back
-(:meth:`CropTransform.from_crop`, ``grid_sample``). All use ``align_corners=False`` conventions.
+draws the strokes into the crop (:meth:`CropTransform.rasterize`), crops the stride-4 and stride-16
+cached features and the image (:meth:`CropTransform.to_crop`, ``grid_sample``), and pastes the
+head's output back (:meth:`CropTransform.from_crop`). All follow ``align_corners=False`` conventions.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+#: Logit a class gets outside its zoom-in box: it keeps its previous mask there, confidently.
+OUTSIDE_LOGIT = 6.0
+
+
+def zoom_masks(
+    labels: np.ndarray,
+    classes: list[int],
+    prev: np.ndarray | None = None,
+    extreme_disks: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(K, H, W) bool: what each class's zoom-in box must hold (the Session's rule, for training too).
+
+    A class with a non-empty previous mask (``prev`` (H, W) int labels) gets its previous mask plus its
+    strokes (000's zoom-in from the second interaction); a class with extreme-point disks in
+    ``extreme_disks`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
+    class gets nothing, i.e. the whole image (:meth:`CropTransform.around`).
+    """
+    labels = np.asarray(labels)
+    cls = np.asarray(classes)
+    masks = np.zeros((len(cls), *labels.shape), bool)
+    for i, k in enumerate(classes):
+        if extreme_disks and k in extreme_disks:
+            masks[i] = extreme_disks[k]
+    if prev is not None:
+        prev_masks = np.asarray(prev)[None] == cls[:, None, None]
+        has_prev = prev_masks.reshape(len(cls), -1).any(1)
+        if has_prev.any():
+            masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
+    return masks
 
 
 @dataclass(frozen=True)
@@ -26,7 +58,7 @@ class CropTransform:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> "CropTransform":
+    def full(cls, image_shape: tuple[int, int], batch: int = 1) -> CropTransform:
         """The identity crop: every item sees the whole image."""
         h, w = image_shape
         return cls(np.tile(np.array([[0.0, 0.0, h, w]]), (batch, 1)), (int(h), int(w)))
@@ -38,7 +70,7 @@ class CropTransform:
         image_shape: tuple[int, int] | None = None,
         expand: float = 1.4,
         min_size: int = 48,
-    ) -> "CropTransform":
+    ) -> CropTransform:
         """Square boxes around each ``masks[i]`` (previous mask + strokes), expanded ``expand`` times.
 
         Parameters
@@ -50,8 +82,9 @@ class CropTransform:
         min_size : int
             Smallest side in pixels, so a tiny object still gets context.
 
-        Boxes are shifted (not shrunk) to stay inside the image; a side larger than the image is cut
-        to the image, so boxes are square except near very elongated images.
+        Boxes have integer pixel edges (so pasting back is a plain resize) and are shifted (not
+        shrunk) to stay inside the image; a side larger than the image is cut to the image, so boxes
+        are square except near very elongated images.
         """
         masks = np.asarray(masks, bool)
         h, w = masks.shape[-2:] if image_shape is None else image_shape
@@ -72,11 +105,11 @@ class CropTransform:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    @property
+    @cached_property
     def is_full(self) -> np.ndarray:
         """(B,) bool: which items cover the whole image."""
         h, w = self.image_shape
-        return np.all(np.isclose(self.boxes, [0, 0, h, w]), axis=1)
+        return np.all(np.abs(self.boxes - np.array([0, 0, h, w])) < 1e-6, axis=1)
 
     def axis_coords(self, size: tuple[int, int], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
         """Image-normalised y (B, h) and x (B, w) coordinates of the crop pixels' centres."""
@@ -162,6 +195,8 @@ class CropTransform:
         (B, C, H, W) if given, else 0.
         """
         h, w = self.image_shape if size is None else size
+        if (h, w) == self.image_shape and np.array_equal(self.boxes, np.round(self.boxes)):
+            return self._paste(y, outside)
         hh, ww = self.image_shape
         b = torch.as_tensor(self.boxes, dtype=torch.float64)
         # image pixel centres in image-normalised units -> crop-normalised units, per axis
@@ -178,6 +213,16 @@ class CropTransform:
         fill = outside if outside is not None else torch.zeros_like(out)
         return torch.where(inside, out, fill)
 
+    def _paste(self, y: torch.Tensor, outside: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`from_crop` for integer boxes: resize each crop to its box and paste it (same samples, cheaper)."""
+        h, w = self.image_shape
+        if bool(self.is_full.all()):
+            return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+        out = outside.clone() if outside is not None else y.new_zeros((len(self), y.shape[1], h, w))
+        for i, (y0, x0, y1, x1) in enumerate(self.boxes.astype(int)):
+            out[i, :, y0:y1, x0:x1] = F.interpolate(y[i : i + 1], size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False)[0]
+        return out
+
 
 def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Half-open range of crop cells [start, stop) that image pixels [coord, coord + 1) overlap, clipped to [0, n)."""
@@ -187,8 +232,8 @@ def _cells(coord: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[n
     return np.clip(start, 0, n), np.clip(stop, 0, n)
 
 
-def _fit(center: float, side: float, limit: int) -> tuple[float, float]:
-    """An interval of length ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
-    side = min(side, float(limit))
-    lo = min(max(center - side / 2, 0.0), limit - side)
+def _fit(center: float, side: float, limit: int) -> tuple[int, int]:
+    """An integer interval of about ``side`` (at most ``limit``) around ``center``, shifted inside [0, limit]."""
+    side = min(math.ceil(side), int(limit))
+    lo = min(max(round(center - side / 2), 0), limit - side)
     return lo, lo + side

@@ -6,8 +6,8 @@ One implementation for training and inference. Three kinds, chosen by ``ModelCon
 - ``"superpixel"`` (003): adds SLIC superpixel maps: for every superpixel, the distance from its
   centroid to the nearest centroid of a superpixel touched by the class's positive (negative)
   strokes, and the superpixel-aligned box around the positive strokes;
-- ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object (also drawn
-  into the positive map); their box is the first crop.
+- ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object; their box
+  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_masks`).
 
 Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
 earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
@@ -20,7 +20,14 @@ survive shrinking; dense ones are sampled bilinearly.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+    from napari_scribbleseg.model.crop import CropTransform
 
 GUIDANCE_KINDS = ("binary", "superpixel", "extreme")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
@@ -43,14 +50,14 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
 def guidance_crops(
     labels: np.ndarray,
     classes: list[int],
-    crop,
+    crop: CropTransform,
     size: int | tuple[int, int],
     current: np.ndarray | None = None,
-    prev=None,
+    prev: np.ndarray | torch.Tensor | None = None,
     kind: str = "binary",
     superpixels: np.ndarray | None = None,
     extreme: dict[int, np.ndarray] | None = None,
-):
+) -> torch.Tensor:
     """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
 
     The one implementation behind the Session and training.

@@ -66,7 +66,7 @@ class ModelConfig:
             raise InputError(f"head_size {self.head_size} must be a multiple of 8 (it is pooled to 1/8)")
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
         """Build from a checkpoint's ``config``; unknown keys raise InputError naming them."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)

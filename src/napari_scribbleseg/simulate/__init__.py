@@ -40,8 +40,13 @@ from napari_scribbleseg.simulate.protocol import (
     next_scribble,
     scribble_in_region,
 )
-from napari_scribbleseg.simulate.recipes import TRAINING_SIMULATORS, get_training_simulator, simulate_scribbles
+from napari_scribbleseg.simulate.recipes import (
+    TRAINING_SIMULATORS,
+    get_training_simulator,
+    simulate_scribbles,
+)
 from napari_scribbleseg.simulate.robustness import (
+    MisleadingSimulator,
     false_interaction,
     jitter_interaction,
     jitter_path,
@@ -57,6 +62,7 @@ __all__ = [
     "SIMULATORS",
     "TRAINING_SIMULATORS",
     "Interaction",
+    "MisleadingSimulator",
     "axial_scribble",
     "bezier_scribble",
     "boundary_scribble",

@@ -35,6 +35,14 @@ def label_map(array: np.ndarray, name: str, shape: tuple[int, ...] | None = None
     return array.astype(np.int64, copy=False)
 
 
+def ground_truth(array: np.ndarray) -> np.ndarray:
+    """A ground-truth label map as (H, W) int64; a bool mask is read as a binary task (True 1, False 2)."""
+    array = np.asarray(array)
+    if array.dtype == bool:
+        return label_map(np.where(array, 1, 2), "gt")
+    return label_map(array, "gt")
+
+
 def bool_mask(array: np.ndarray | None, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """Return ``array`` as an (H, W) bool mask of ``shape`` (all False when None).
 

@@ -13,7 +13,13 @@ import numpy as np
 from scipy import ndimage
 
 from napari_scribbleseg.simulate import geometry
-from napari_scribbleseg.simulate._strokes import Width, draw_width, pick_component, sample_pixels, stroke_along
+from napari_scribbleseg.simulate._strokes import (
+    Width,
+    draw_width,
+    pick_component,
+    sample_pixels,
+    stroke_along,
+)
 from napari_scribbleseg.simulate._validate import bool_mask, generator, region_mask
 
 

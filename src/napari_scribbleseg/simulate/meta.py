@@ -13,7 +13,14 @@ import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.simulate import geometry
-from napari_scribbleseg.simulate._strokes import Width, dot, draw_width, pick_component, sample_pixels, stroke_along
+from napari_scribbleseg.simulate._strokes import (
+    Width,
+    dot,
+    draw_width,
+    pick_component,
+    sample_pixels,
+    stroke_along,
+)
 from napari_scribbleseg.simulate._validate import generator, region_mask
 
 #: 000 Tab. 5: Bezier as the principal stroke, 0.2 shared by axial and boundary strokes

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_scribbleseg.simulate._strokes import Width, draw_width, pick_component, sample_pixels, stroke_along
+from napari_scribbleseg.simulate._strokes import (
+    Width,
+    draw_width,
+    pick_component,
+    sample_pixels,
+    stroke_along,
+)
 from napari_scribbleseg.simulate._validate import generator, region_mask
 
 

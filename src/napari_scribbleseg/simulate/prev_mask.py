@@ -30,14 +30,14 @@ def _disk(radius: int) -> np.ndarray:
 def dilate_mask(mask: np.ndarray, rng: np.random.Generator | int, scale: tuple[float, float] = (0.05, 0.25)) -> np.ndarray:
     """``mask`` (H, W) bool grown by a disk of radius ``scale`` x its equivalent radius (at least 1 px)."""
     rng = generator(rng)
-    r = max(1, int(round(rng.uniform(*scale) * _radius(mask))))
+    r = max(1, round(rng.uniform(*scale) * _radius(mask)))
     return cv2.dilate(mask.astype(np.uint8), _disk(r)).astype(bool)
 
 
 def erode_mask(mask: np.ndarray, rng: np.random.Generator | int, scale: tuple[float, float] = (0.05, 0.25)) -> np.ndarray:
     """``mask`` (H, W) bool shrunk by a disk of radius ``scale`` x its equivalent radius (at least 1 px)."""
     rng = generator(rng)
-    r = max(1, int(round(rng.uniform(*scale) * _radius(mask))))
+    r = max(1, round(rng.uniform(*scale) * _radius(mask)))
     return cv2.erode(mask.astype(np.uint8), _disk(r), borderValue=0).astype(bool)
 
 

@@ -13,17 +13,25 @@ Label maps are (H, W) integer arrays, axis order (row, col). Binary tasks use gt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
 from napari_scribbleseg.simulate import geometry
-from napari_scribbleseg.simulate._validate import bool_mask, label_map, region_mask
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    ground_truth,
+    label_map,
+    region_mask,
+)
 
 KINDS = ("scribble", "click")
+
+#: fall back to the un-eroded region when erosion leaves a longest axis under this share of the region's
+SHATTERED = 0.3
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,13 @@ class Interaction:
         )
         return self.label == other.label and self.kind == other.kind and np.array_equal(self.mask, other.mask) and same_path
 
+    def __repr__(self) -> str:
+        points = 0 if self.path is None else len(self.path)
+        return (
+            f"Interaction(label={self.label}, kind={self.kind!r}, pixels={int(self.mask.sum())}, "
+            f"shape={self.mask.shape}, path_points={points})"
+        )
+
     def __hash__(self) -> int:
         return hash((self.label, self.kind, self.mask.shape, np.packbits(self.mask).tobytes()))
 
@@ -86,9 +101,9 @@ def error_regions(
 
     Parameters
     ----------
-    gt : (H, W) int
-        Ground truth, classes 1..K (binary: 1 = object, 2 = background). Pixels with value 0 must be
-        listed in ``ignore`` (0 is not a class).
+    gt : (H, W) int or bool
+        Ground truth, classes 1..K (binary: 1 = object, 2 = background; a bool mask is read as that).
+        Pixels with value 0 must be listed in ``ignore`` (0 is not a class).
     pred : (H, W) int or None
         Prediction; None means nothing predicted yet. In a binary task (gt values <= 2) a predicted 0
         counts as background (2); with more classes 0 is "no class", wrong wherever gt is labelled.
@@ -104,7 +119,7 @@ def error_regions(
         8-connected components of ``gt != pred`` outside ``ignore``, split by gt class, sorted by
         size descending; equal sizes by class ascending, then by their first pixel in raster order.
     """
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     valid = ~bool_mask(ignore, "ignore", gt.shape)
     if np.any((gt == 0) & valid):
         raise InputError(
@@ -141,7 +156,9 @@ def scribble_in_region(
     """000 Alg. 1 on one region: a smooth stroke along its medial axis.
 
     ``region`` (H, W) bool -> eroded away from its boundary (``protect_boundary``; see
-    :func:`geometry.protected_region`) -> longest medial-axis path (:func:`geometry.longest_skeleton_path`)
+    :func:`geometry.protected_region`; the un-eroded region is used when erosion breaks it into pieces
+    whose longest axis is under :data:`SHATTERED` of the region's) -> longest medial-axis path
+    (:func:`geometry.longest_skeleton_path`)
     -> piecewise cubic Bezier through it -> rasterised ``width`` px wide and clipped to the eroded region.
     When the skeleton has fewer than two pixels (a tiny region) the stroke is a dot of diameter
     ``width`` at the interior-most point.
@@ -151,20 +168,28 @@ def scribble_in_region(
     mask : (H, W) bool
         The stroke, non-empty, inside the (eroded) region.
     path : (N, 2) float64
-        Its centre line (row, col).
+        Its centre line (row, col), before clipping.
     """
     region = region_mask(region, "error region")
     if not width >= 1:
         raise InputError(f"scribble width {width} is too small; use a width of at least 1 pixel (3 is the protocol's)")
     target = geometry.protected_region(region, width) if protect_boundary else region
     skeleton_path = geometry.longest_skeleton_path(target)
+    if protect_boundary and len(geometry.labelled_components(target)[1]) > 1:
+        # erosion shattered the region (a thin band eroded to a dotted line, thin limbs cut off): when
+        # the longest piece's axis is under SHATTERED of the region's, protecting the boundary would
+        # shrink the stroke to a fragment, so the un-eroded region is used instead
+        whole_path = geometry.longest_skeleton_path(region)
+        if geometry.path_length(skeleton_path) < SHATTERED * geometry.path_length(whole_path):
+            target, skeleton_path = region, whole_path
     if skeleton_path is not None:
         path = geometry.smooth_bezier_path(skeleton_path)
         stroke = rasterize_path(path, region.shape, width) & target
         if stroke.any():
             return stroke, path
+    # the interior-most point always survives the erosion (it erodes by at most half its depth)
     center = np.array([geometry.interior_point(region)], np.float64)
-    stroke = rasterize_path(center, region.shape, width) & region
+    stroke = rasterize_path(center, region.shape, width) & target
     return stroke, center
 
 
@@ -222,7 +247,7 @@ def first_interaction(
 ) -> Interaction:
     """The first interaction of a binary session: a positive stroke (class ``label``, default the object 1)
     on the largest connected part of that class in ``gt`` (H, W) int, outside ``ignore``."""
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     valid = ~bool_mask(ignore, "ignore", gt.shape)
     target = (gt == label) & valid
     if not target.any():

@@ -8,14 +8,24 @@ that class the previous mask gave another class (binary: FN -> positives, FP -> 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    generator,
+    ground_truth,
+    label_map,
+)
 from napari_scribbleseg.simulate.corrective import corrective_scribble
-from napari_scribbleseg.simulate.meta import axial_scribble, bezier_scribble, boundary_scribble, scribbleseg_scribbles
+from napari_scribbleseg.simulate.meta import (
+    axial_scribble,
+    bezier_scribble,
+    boundary_scribble,
+    scribbleseg_scribbles,
+)
 from napari_scribbleseg.simulate.naive import linked_points_scribble
 from napari_scribbleseg.simulate.skeleton_mst import skeleton_mst_scribble
 
@@ -70,7 +80,7 @@ def simulate_scribbles(
     (H, W) int32 scribble map: 0 none, k the strokes of class k, each inside class k's region.
     """
     rng = generator(rng)
-    gt = label_map(gt_labels, "gt_labels")
+    gt = ground_truth(gt_labels)
     valid = ~bool_mask(ignore, "ignore", gt.shape) & (gt > 0)
     simulator = get_training_simulator(recipe) if isinstance(recipe, str) else recipe
     if not callable(simulator):

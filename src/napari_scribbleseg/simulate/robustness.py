@@ -1,20 +1,32 @@
 """004's robustness study: misleading interactions, and noisy strokes (jitter, elastic warp).
 
-004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones (the user repeats a stroke that brings
-nothing new) or *false* ones (the class is given by mistake), drawing the schedule once per sample so
-every model sees the same sequence. Jitter and warp make a simulated stroke look less machine-made.
+004 Sec. 4 replaces 5 of 20 interactions by *repetitive* ones or *false* ones (the class is given by
+mistake), drawing the schedule once per sample so every model sees the same sequence. 004 places a
+repetitive click somewhere inside the previously predicted mask; here a repetitive interaction is the
+previous stroke again, which brings nothing new in the same way and needs no random choice. Jitter and warp make a simulated stroke look less machine-made.
 All randomness comes from the ``rng`` passed in.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 from scipy import ndimage
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import rasterize_path
-from napari_scribbleseg.simulate._validate import bool_mask, generator, label_map
-from napari_scribbleseg.simulate.protocol import KINDS, Interaction, next_click, next_scribble
+from napari_scribbleseg.simulate._validate import (
+    bool_mask,
+    generator,
+    ground_truth,
+)
+from napari_scribbleseg.simulate.protocol import (
+    KINDS,
+    Interaction,
+    next_click,
+    next_scribble,
+)
 
 STEP_KINDS = ("effective", "repetitive", "false")
 
@@ -62,7 +74,7 @@ def false_interaction(
     rng = generator(rng)
     if kind not in KINDS:
         raise InputError(f"interaction kind {kind!r} is unknown; use one of {KINDS}")
-    gt = label_map(gt, "gt")
+    gt = ground_truth(gt)
     step = next_scribble(gt, pred, ignore, width=width) if kind == "scribble" else next_click(gt, pred, ignore, radius=radius)
     if step is None:
         return None
@@ -151,3 +163,61 @@ def warp_interaction(
     if not mask.any():
         return interaction
     return Interaction(interaction.label, mask, interaction.kind, None)
+
+
+class MisleadingSimulator:
+    """004's misleading-user protocol as a simulator ``f(gt, pred, ignore) -> Interaction | None``.
+
+    Steps follow :func:`misleading_schedule` (default 5 of 20 repetitive or false); "effective" steps
+    are the protocol's ``kind`` ("scribble" or "click"). The schedule of a sample is seeded by ``seed``
+    and the sample's ground truth, so every predictor meets the same sequence whatever the order or
+    process it runs in. Call :meth:`reset` before each (sample, predictor) run; the step count starts
+    again there.
+
+    Examples
+    --------
+    >>> user = MisleadingSimulator("scribble", seed=0)
+    >>> user.reset()  # then, per interaction: step = user(gt, pred, ignore)
+    """
+
+    def __init__(
+        self,
+        kind: str = "scribble",
+        seed: int = 0,
+        n_interactions: int = 20,
+        n_misleading: int = 5,
+        width: float = 3.0,
+        radius: float = 5.0,
+    ) -> None:
+        if kind not in KINDS:
+            raise InputError(f"interaction kind {kind!r} is unknown; use one of {KINDS}")
+        self.kind, self.seed, self.width, self.radius = kind, int(seed), float(width), float(radius)
+        self.n_interactions, self.n_misleading = int(n_interactions), int(n_misleading)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new run: step 0, no previous stroke, schedule drawn at the next call."""
+        self.step = 0
+        self.previous: Interaction | None = None
+        self.schedule: tuple[str, ...] | None = None
+        self._rng: np.random.Generator | None = None
+
+    def __call__(self, gt: np.ndarray, pred: np.ndarray | None, ignore: np.ndarray | None = None) -> Interaction | None:
+        gt = ground_truth(gt)
+        if self.schedule is None:
+            digest = hashlib.sha256(np.ascontiguousarray(gt).tobytes()).digest()
+            self._rng = np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
+            self.schedule = misleading_schedule(self._rng, self.n_interactions, self.n_misleading)
+        what = self.schedule[self.step] if self.step < len(self.schedule) else "effective"
+        self.step += 1
+        if what == "repetitive" and self.previous is not None:
+            out: Interaction | None = repetitive_interaction(self.previous)
+        elif what == "false":
+            out = false_interaction(gt, pred, self._rng, ignore, self.kind, self.width, self.radius)
+        elif self.kind == "scribble":
+            out = next_scribble(gt, pred, ignore, width=self.width)
+        else:
+            out = next_click(gt, pred, ignore, radius=self.radius)
+        if out is not None:
+            self.previous = out
+        return out

@@ -1,0 +1,156 @@
+"""Small pure functions between napari layers and the core's arrays (micro-sam style adapters).
+
+Axis order: a layer's data axes as napari keeps them; a volume is (Z, Y, X). A slice key is ``()`` for 2-D
+data and ``(axis, index)`` for the slice of a volume in view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from napari.layers import Image, Labels, Shapes
+
+from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.interactive import check_image
+from napari_scribbleseg.scribbles import rasterize_path
+
+#: Width in pixels of a Shapes-layer path turned into scribbles.
+PATH_WIDTH = 3.0
+
+
+def image_array(layer: Image) -> np.ndarray:
+    """The image of ``layer`` as a numpy array the core can segment; raises :class:`InputError` otherwise."""
+    if not isinstance(layer, Image):
+        raise InputError("pick an Image layer to segment (open an image or a sample: File > Open Sample)")
+    if layer.multiscale:
+        raise InputError(f"layer {layer.name!r} is multiscale; open one resolution level as a plain image")
+    data = np.asarray(layer.data)
+    if layer.rgb and data.shape[-1] == 4:
+        raise InputError(
+            f"layer {layer.name!r} is RGBA; drop the alpha channel (layer.data[..., :3]) or convert to RGB"
+        )
+    return check_image(data, rgb=bool(layer.rgb))
+
+
+def spatial_shape(layer: Image) -> tuple[int, ...]:
+    """Shape of the image without its RGB axis."""
+    shape = tuple(layer.data.shape)
+    return shape[:-1] if layer.rgb else shape
+
+
+def check_labels_layer(layer: Labels, shape: tuple[int, ...], role: str) -> None:
+    """Raise :class:`InputError` unless ``layer`` is an integer Labels layer of ``shape``."""
+    data = layer.data
+    if tuple(data.shape) != tuple(shape):
+        raise InputError(
+            f"the {role} layer {layer.name!r} has shape {tuple(data.shape)} but the image is {tuple(shape)}; "
+            "pick a Labels layer made for this image, or let the widget create one"
+        )
+    if not np.issubdtype(np.asarray(data[(0,) * data.ndim]).dtype, np.integer):
+        raise InputError(
+            f"the {role} layer {layer.name!r} holds {data.dtype} values; labels must be integers "
+            "(convert it: layer.data = layer.data.astype(int))"
+        )
+
+
+def slice_in_view(layer: Image, world_point: np.ndarray, displayed: tuple[int, ...]) -> tuple:
+    """The slice key of ``layer`` in view: ``()`` in 2-D, ``(axis, index)`` for a 3-D volume in 2-D display.
+
+    ``world_point`` is ``viewer.dims.point``, ``displayed`` is ``viewer.dims.displayed``; layer scale and
+    translate are honoured by mapping the world point into data coordinates.
+    """
+    shape = spatial_shape(layer)
+    if len(shape) == 2:
+        return ()
+    ndim_world = len(world_point)
+    offset = ndim_world - len(shape)
+    sliced = [a - offset for a in range(ndim_world) if a not in displayed and a - offset >= 0]
+    if len(sliced) != 1:
+        raise InputError("switch the viewer to 2-D display (the square button) to scribble on a slice")
+    axis = sliced[0]
+    data_point = np.asarray(layer.world_to_data(np.asarray(world_point)[offset:]))
+    index = int(np.clip(np.round(data_point[axis]), 0, shape[axis] - 1))
+    return (axis, index)
+
+
+def _index(key: tuple) -> tuple:
+    if not key:
+        return (Ellipsis,)
+    axis, index = key
+    return (slice(None),) * axis + (index,)
+
+
+def labels_slice(layer: Labels, key: tuple) -> np.ndarray:
+    """A copy of slice ``key`` of a Labels layer, (H, W) int32."""
+    return np.array(layer.data[_index(key)], np.int32)
+
+
+def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int]) -> np.ndarray:
+    """Rasterise the shapes of a Shapes layer lying on slice ``key`` into an (H, W) int32 scribble map.
+
+    A shape's class is its ``label`` feature (``layer.features['label']``), else 1. Paths and lines become
+    strokes :data:`PATH_WIDTH` wide, polygons, rectangles and ellipses are filled.
+    """
+    out = np.zeros(shape, np.int32)
+    classes = layer.features["label"].to_numpy() if "label" in layer.features else np.ones(len(layer.data), int)
+    for coords, kind, label in zip(layer.data, layer.shape_type, classes):
+        coords = np.asarray(coords, float)
+        if key:
+            axis, index = key
+            if coords.shape[1] < 3 or not np.all(np.round(coords[:, axis]) == index):
+                continue
+            coords = np.delete(coords, axis, axis=1)
+        coords = coords[:, -2:]
+        if kind == "ellipse":
+            coords = _ellipse_outline(coords)
+        closed = kind in ("polygon", "rectangle", "ellipse")
+        mask = rasterize_path(coords, shape, width=PATH_WIDTH, closed=closed, fill=closed)
+        out[mask] = int(label)
+    return out
+
+
+def _ellipse_outline(corners: np.ndarray, n: int = 64) -> np.ndarray:
+    centre = corners.mean(axis=0)
+    radii = (corners.max(axis=0) - corners.min(axis=0)) / 2
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return centre + np.stack([radii[0] * np.cos(t), radii[1] * np.sin(t)], axis=1)
+
+
+def write_slice(layer: Labels, key: tuple, values: np.ndarray) -> None:
+    """Write (H, W) ``values`` into slice ``key`` of a Labels layer where they differ, as one undo step.
+
+    Goes through ``data_setitem`` so napari refreshes only what changed and keeps its history coherent.
+    """
+    current = np.asarray(layer.data[_index(key)])
+    changed = np.nonzero(current != values)
+    if changed[0].size == 0:
+        return
+    if key:
+        axis, index = key
+        full = list(changed)
+        full.insert(axis, np.full(changed[0].size, index))
+        indices = tuple(full)
+    else:
+        indices = changed
+    layer.data_setitem(indices, values[changed].astype(layer.data.dtype))
+
+
+def labels_slice_after(layer: Labels, key: tuple, atoms: list | None) -> np.ndarray:
+    """Slice ``key`` of a Labels layer as it is once the history ``atoms`` of a paint event are applied.
+
+    ``data_setitem`` emits its paint event before it writes the data, so the (indices, old, new) atoms of
+    the event are applied to the copy here; brush atoms (``_MaskedPaintAtom``) are already in the data.
+    """
+    painted = labels_slice(layer, key)
+    for atom in atoms or []:
+        if not isinstance(atom, tuple) or len(atom) != 3:
+            continue
+        indices, _old, new = atom
+        indices = [np.asarray(i) for i in indices]
+        new = np.broadcast_to(np.asarray(new), indices[0].shape)
+        if key:
+            axis, index = key
+            on_slice = indices[axis] == index
+            indices = [i[on_slice] for j, i in enumerate(indices) if j != axis]
+            new = new[on_slice]
+        painted[tuple(indices)] = new
+    return painted

@@ -1,0 +1,691 @@
+"""The segmentation dock widget: paint strokes per class, see the segmentation follow, accept it.
+
+The widget owns an :class:`~napari_scribbleseg.interactive.InteractiveSegmenter` and only moves arrays
+between it and three layers: the image, the scribbles (a Labels layer painted by the user, or a Shapes
+layer) and the prediction (a Labels layer it writes); "Accept" copies the prediction into a committed
+Labels layer without touching labels it did not write.
+
+Keys on the scribble layer: Ctrl+Z / Ctrl+Shift+Z undo / redo a stroke (the prediction follows),
+Alt+1..Alt+9 pick the class, Alt+A accepts, Alt+Left / Alt+Right propagate to the previous / next slice,
+Alt+Up propagates through the object.
+
+``SCRIBBLESEG_SYNC=1`` runs every prediction on the GUI thread (deterministic tests, debugging).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from napari.layers import Image, Labels, Shapes
+from napari.utils.colormaps import DirectLabelColormap
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned
+from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
+from napari_scribbleseg._napari import _layers
+from napari_scribbleseg._napari._class_table import ClassTable
+from napari_scribbleseg._napari import _notify
+from napari_scribbleseg._napari._notify import notify_errors, report
+
+NEW = "<new>"
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+
+
+def synchronous() -> bool:
+    """Whether work runs on the GUI thread (``SCRIBBLESEG_SYNC=1``) instead of napari worker threads."""
+    return os.environ.get("SCRIBBLESEG_SYNC", "") not in ("", "0")
+
+
+class SegmentWidget(QWidget):
+    """Dock widget for live scribble segmentation of the selected image layer."""
+
+    def __init__(self, napari_viewer: Any):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.segmenter: InteractiveSegmenter | None = None
+        self.image_layer: Image | None = None
+        self.scribble_layer: Labels | Shapes | None = None
+        self.output_layer: Labels | None = None
+        self.committed_layer: Labels | None = None
+        self._predictor: Predictor | None = None
+        self._checkpoint: str | None = None
+        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> pixels an accept wrote
+        self._key: tuple = ()
+        self._worker: Any = None
+        self._pending = None
+        self._prefetcher: Any = None
+        self._connected: set[int] = set()  # ids of scribble layers whose events reach this widget
+        self._shape_redo: list[tuple] = []  # shapes taken back by undo on a Shapes scribble layer
+        self._propagating: Any = None
+        self._cancel_propagation: Any = lambda: None
+        self._writing = False  # True while the widget itself writes the scribble layer
+        self.last_result: Result | None = None
+        self._build_ui()
+        self._connect_viewer()
+        self._refresh_layer_choices()
+
+    # UI -----------------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.image_combo = QComboBox()
+        self.scribble_combo = QComboBox()
+        self.committed_combo = QComboBox()
+        self.start_button = QPushButton("Start on image")
+        self.start_button.clicked.connect(lambda: self.start())
+        layers = QFormLayout()
+        layers.addRow("image", self.image_combo)
+        layers.addRow("scribbles", self.scribble_combo)
+        layers.addRow("accept into", self.committed_combo)
+        layers.addRow(self.start_button)
+
+        self.model_combo = QComboBox()
+        self.model_combo.addItems(available_predictors())
+        if "default" in available_predictors():
+            self.model_combo.setCurrentText("default")
+        self.model_combo.currentTextChanged.connect(self._model_changed)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(DEVICES)
+        self.device_combo.currentTextChanged.connect(self._model_changed)
+        load = QPushButton("Load checkpoint...")
+        load.clicked.connect(self._ask_checkpoint)
+        model = QFormLayout()
+        model.addRow("model", self.model_combo)
+        model.addRow("device", self.device_combo)
+        model.addRow(load)
+
+        self.classes = ClassTable()
+        self.classes.changed.connect(self._apply_colors)
+        self.classes.selected.connect(self.select_class)
+
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.valueChanged.connect(self._apply_display)
+        self.contour = QCheckBox("contour only")
+        self.contour.toggled.connect(self._apply_display)
+        self.live = QCheckBox("update while painting")
+        self.live.setChecked(True)
+        display = QFormLayout()
+        display.addRow("opacity", self.opacity)
+        display.addRow(self.contour)
+        display.addRow(self.live)
+
+        grid = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for i, (name, slot, tip) in enumerate(
+            [
+                ("Accept", self.accept, "copy the prediction into the committed layer (Alt+A)"),
+                ("Clear", self.clear, "erase the strokes and prediction of this slice"),
+                ("Undo", self.undo, "undo the last stroke (Ctrl+Z)"),
+                ("Redo", self.redo, "redo (Ctrl+Shift+Z)"),
+                ("< Propagate", lambda: self.propagate(-1), "segment the previous slice from this one (Alt+Left)"),
+                ("Propagate >", lambda: self.propagate(+1), "segment the next slice from this one (Alt+Right)"),
+                ("Through object", lambda: self.propagate(0), "propagate both ways until the object ends (Alt+Up)"),
+                ("Cancel", lambda: self.cancel_propagation(), "stop a running propagation (slices done are kept)"),
+            ]
+        ):
+            button = QPushButton(name)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            self.buttons[name] = button
+            grid.addWidget(button, i // 2, i % 2)
+
+        self.status = QLabel("pick an image and press Start")
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        for title, inner in [("layers", layers), ("model", model), ("display", display)]:
+            box = QGroupBox(title)
+            box.setLayout(inner)
+            layout.addWidget(box)
+        layout.addWidget(QLabel("classes (Alt+1..9 to pick)"))
+        layout.addWidget(self.classes)
+        layout.addLayout(grid)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+    def _connect_viewer(self) -> None:
+        self.viewer.layers.events.inserted.connect(self._refresh_layer_choices)
+        self.viewer.layers.events.removed.connect(self._layer_removed)
+        self.viewer.dims.events.current_step.connect(self._dims_changed)
+        self.viewer.dims.events.order.connect(self._dims_changed)
+
+    def _refresh_layer_choices(self, event: Any = None) -> None:
+        for combo, kinds, new in [
+            (self.image_combo, (Image,), False),
+            (self.scribble_combo, (Labels, Shapes), True),
+            (self.committed_combo, (Labels,), True),
+        ]:
+            current = combo.currentText()
+            names = [layer.name for layer in self.viewer.layers if isinstance(layer, kinds)]
+            names = [n for n in names if n not in self._own_layer_names()]
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(([NEW] if new else []) + names)
+            if current in names or (new and current == NEW):
+                combo.setCurrentText(current)
+            combo.blockSignals(False)
+        if self.committed_layer is not None and self.committed_layer.name in self._names():
+            self.committed_combo.setCurrentText(self.committed_layer.name)
+        if self.scribble_layer is not None and self.scribble_layer.name in self._names():
+            self.scribble_combo.setCurrentText(self.scribble_layer.name)
+
+    def _names(self) -> list[str]:
+        return [layer.name for layer in self.viewer.layers]
+
+    def _own_layer_names(self) -> set[str]:
+        return {self.output_layer.name} if self.output_layer is not None else set()
+
+    def _layer_removed(self, event: Any) -> None:
+        removed = event.value
+        if removed is self.image_layer:
+            self.segmenter = None
+            self.image_layer = None
+            self.status.setText("the image layer was removed; pick another and press Start")
+        if removed is self.scribble_layer:
+            self.scribble_layer = None
+        if removed is self.output_layer:
+            self.output_layer = None
+        if removed is self.committed_layer:
+            self.committed_layer = None
+        self._refresh_layer_choices()
+
+    # set-up -------------------------------------------------------------------------------------
+    @notify_errors
+    def start(self, image: Image | str | None = None) -> None:
+        """Segment ``image`` (a layer or its name; default: the one picked in the combo box)."""
+        name = image.name if isinstance(image, Image) else image or self.image_combo.currentText()
+        if not name or name not in self._names():
+            raise InputError("there is no image layer; open an image (File > Open) or a sample first")
+        layer = self.viewer.layers[name]
+        data = _layers.image_array(layer)
+        shape = _layers.spatial_shape(layer)
+        scribbles = self._scribble_layer_for(layer, shape)
+        committed = self._committed_layer_for(layer, shape)
+        predictor = self._ensure_predictor()
+        self.segmenter = self._segmenter_for(predictor, data, layer)
+        self.image_layer = layer
+        self.scribble_layer = scribbles
+        self.committed_layer = committed
+        self.output_layer = self._output_layer_for(layer, shape)
+        self._connect_scribbles(scribbles)
+        self._apply_colors()
+        self._apply_display()
+        self._refresh_layer_choices()
+        self.viewer.layers.selection.active = scribbles
+        if isinstance(scribbles, Labels):
+            scribbles.mode = "paint"
+            scribbles.selected_label = 1
+        self._key = self._current_key()
+        self._load_existing_strokes()
+        self.status.setText(f"segmenting {layer.name!r}; paint with the scribble layer's brush")
+
+    @staticmethod
+    def _segmenter_for(predictor: Predictor, data: np.ndarray, layer: Image) -> InteractiveSegmenter:
+        spacing = tuple(float(s) for s in layer.scale[-3:]) if data.ndim == 3 and not layer.rgb else (1.0, 1.0, 1.0)
+        return InteractiveSegmenter(
+            predictor, data, rgb=bool(layer.rgb), kind=layer.metadata.get("kind"), spacing=spacing
+        )
+
+    def _scribble_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels | Shapes:
+        choice = self.scribble_combo.currentText()
+        if self._made_for_another_image(choice, self.scribble_layer, image):
+            choice = NEW
+        if choice and choice != NEW and choice in self._names():
+            layer = self.viewer.layers[choice]
+            if isinstance(layer, Labels):
+                _layers.check_labels_layer(layer, shape, "scribble")
+            return layer
+        return self.viewer.add_labels(
+            np.zeros(shape, np.uint8 if self.classes.table.rowCount() < 255 else np.int32),
+            name=f"{image.name} scribbles",
+            scale=image.scale[-len(shape):],
+            translate=image.translate[-len(shape):],
+            opacity=0.9,
+        )
+
+    def _committed_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels:
+        choice = self.committed_combo.currentText()
+        if self._made_for_another_image(choice, self.committed_layer, image):
+            choice = NEW
+        if choice and choice != NEW and choice in self._names():
+            layer = self.viewer.layers[choice]
+            _layers.check_labels_layer(layer, shape, "committed")
+            return layer
+        return self.viewer.add_labels(
+            np.zeros(shape, np.int32),
+            name=f"{image.name} segmentation",
+            scale=image.scale[-len(shape):],
+            translate=image.translate[-len(shape):],
+            metadata=dict(image.metadata),  # geometry (direction) travels to the writer
+        )
+
+    def _made_for_another_image(self, choice: str, current: Any, image: Image) -> bool:
+        """Whether ``choice`` is the layer this widget used for a different image (so a new one is made)."""
+        return current is not None and choice == current.name and image is not self.image_layer
+
+    def _output_layer_for(self, image: Image, shape: tuple[int, ...]) -> Labels:
+        if self.output_layer is not None and self.output_layer in self.viewer.layers:
+            if tuple(self.output_layer.data.shape) == tuple(shape):
+                self.output_layer.data[...] = 0
+                self.output_layer.refresh()
+                return self.output_layer
+            self.viewer.layers.remove(self.output_layer)
+        return self.viewer.add_labels(
+            np.zeros(shape, np.int32),
+            name=f"{image.name} prediction",
+            scale=image.scale[-len(shape):],
+            translate=image.translate[-len(shape):],
+            blending="translucent_no_depth",
+        )
+
+    def _connect_scribbles(self, layer: Labels | Shapes) -> None:
+        if id(layer) in self._connected:
+            return
+        if isinstance(layer, Labels):
+            layer.events.paint.connect(self._stroke_finished)
+            layer.events.labels_update.connect(self._stroke_moving)
+            layer.events.selected_label.connect(lambda e: self.classes.select(int(layer.selected_label)))
+        layer.events.data.connect(self._stroke_finished)
+        bindings = {
+            "Control-Z": self.undo,
+            "Control-Shift-Z": self.redo,
+            "Alt-A": self.accept,
+            "Alt-Left": lambda: self.propagate(-1),
+            "Alt-Right": lambda: self.propagate(+1),
+            "Alt-Up": lambda: self.propagate(0),
+        }
+        bindings.update({f"Alt-{k}": (lambda k=k: self.select_class(k)) for k in range(1, 10)})
+        for key, action in bindings.items():
+            layer.bind_key(key, lambda _layer, action=action: action(), overwrite=True)
+        self._connected.add(id(layer))
+
+    # model --------------------------------------------------------------------------------------
+    def set_predictor(self, predictor: Predictor | str) -> None:
+        """Use ``predictor`` (a name of :func:`get_predictor` or a predictor object) from now on."""
+        if isinstance(predictor, str):
+            self.model_combo.setCurrentText(predictor)
+            self._predictor = None
+            self._ensure_predictor()
+        else:
+            self._predictor = get_predictor(predictor)
+        if self.segmenter is not None:
+            self.segmenter.set_predictor(self._predictor)
+            self.predict()
+
+    def _ensure_predictor(self) -> Predictor:
+        if self._predictor is None:
+            name = self.model_combo.currentText()
+            try:
+                self._predictor = self._build_predictor(name)
+            except (ImportError, AttributeError, FileNotFoundError) as exc:
+                fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
+                if fallback is None or self._checkpoint:
+                    raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc
+                _notify.show_warning(f"the model {name!r} is not available ({exc}); using {fallback!r} instead")
+                self.model_combo.blockSignals(True)
+                self.model_combo.setCurrentText(fallback)
+                self.model_combo.blockSignals(False)
+                name, self._predictor = fallback, self._build_predictor(fallback)
+        return self._predictor
+
+    def _build_predictor(self, name: str) -> Predictor:
+        device = self.device_combo.currentText()
+        if name != "default":
+            return get_predictor(name)
+        if self._checkpoint:
+            from napari_scribbleseg.session import Session
+
+            return Session(self._checkpoint, device=device)
+        return get_predictor(name, device=device)
+
+    @notify_errors
+    def _model_changed(self, _text: str = "") -> None:
+        self._predictor = None
+        if self.segmenter is not None:
+            self.set_predictor(self._ensure_predictor())
+
+    def _ask_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", "", "PyTorch checkpoint (*.pt *.pth)")
+        if path:
+            self.load_checkpoint(path)
+
+    @notify_errors
+    def load_checkpoint(self, path: str) -> None:
+        """Use the model in checkpoint ``path`` (a self-describing ``.pt`` file)."""
+        self._checkpoint = str(path)
+        self.model_combo.setCurrentText("default")
+        self._predictor = None
+        try:
+            self.set_predictor(self._ensure_predictor())
+        except Exception:
+            self._checkpoint = None
+            raise
+        _notify.show_info(f"loaded checkpoint {os.path.basename(path)}")
+
+    # classes and display ------------------------------------------------------------------------
+    def select_class(self, value: int) -> None:
+        """Make class ``value`` the brush's label (adds classes up to it if needed)."""
+        while self.classes.table.rowCount() < value:
+            self.classes.add_class()
+        self.classes.select(value)
+        layer = self.scribble_layer
+        if isinstance(layer, Labels) and layer.selected_label != value:
+            layer.selected_label = value
+
+    def _apply_colors(self) -> None:
+        colors = self.classes.colors()
+        background = set(self.classes.background())
+        transparent = np.zeros(4)
+        if isinstance(self.scribble_layer, Labels):
+            self.scribble_layer.colormap = DirectLabelColormap(
+                color_dict={None: transparent, 0: transparent, **colors}
+            )
+        for layer in (self.output_layer, self.committed_layer):
+            if layer is not None:
+                shown = {k: (transparent if k in background else c) for k, c in colors.items()}
+                layer.colormap = DirectLabelColormap(color_dict={None: np.array([0.5, 0.5, 0.5, 1]), 0: transparent, **shown})
+
+    def _apply_display(self) -> None:
+        if self.output_layer is not None:
+            self.output_layer.opacity = self.opacity.value() / 100
+            self.output_layer.contour = 2 if self.contour.isChecked() else 0
+
+    # slices -------------------------------------------------------------------------------------
+    def _current_key(self) -> tuple:
+        if self.image_layer is None:
+            return ()
+        if self.image_layer not in self.viewer.layers:  # being removed: keep the last slice
+            return self._key
+        return _layers.slice_in_view(self.image_layer, np.asarray(self.viewer.dims.point), tuple(self.viewer.dims.displayed))
+
+    @notify_errors
+    def _dims_changed(self, event: Any = None) -> None:
+        if self.segmenter is None or not self.segmenter.is_volume:
+            return
+        key = self._current_key()
+        if key == self._key:
+            return
+        self._key = key
+        self._load_existing_strokes()
+        self._prefetch_neighbours()
+
+    def _prefetch_neighbours(self) -> None:
+        keys = self.segmenter.neighbours(self._key, reach=2)
+        if synchronous() or not keys:
+            return
+        from napari.qt.threading import create_worker
+
+        if self._prefetcher is None:  # one at a time; the next slice change asks again
+            worker = create_worker(self.segmenter.prefetch, keys, _start_thread=False)
+            worker.finished.connect(lambda: setattr(self, "_prefetcher", None))
+            self._prefetcher = worker
+            worker.start()
+
+    def _load_existing_strokes(self) -> None:
+        """Take what the scribble layer already holds on the slice in view as the slice's strokes."""
+        if self.segmenter is None or self.scribble_layer is None:
+            return
+        painted = self._painted()
+        known = self.segmenter.scribbles_of(self._key).labels
+        if not np.array_equal(painted, known):
+            self.segmenter.record(self._key, painted)
+        if not np.any(painted) and self._key in self.segmenter.predictions:
+            self._show(self.segmenter.predictions[self._key])  # e.g. a propagated slice: nothing to redo
+            return
+        self.predict()
+
+    def _painted(self) -> np.ndarray:
+        shape = self.segmenter.slice_shape(self._key)
+        if isinstance(self.scribble_layer, Shapes):
+            return _layers.shapes_slice(self.scribble_layer, self._key, shape)
+        return _layers.labels_slice(self.scribble_layer, self._key)
+
+    # strokes ------------------------------------------------------------------------------------
+    @notify_errors
+    def _stroke_finished(self, event: Any = None) -> None:
+        if self._writing or self.segmenter is None:
+            return
+        self._key = self._current_key()
+        if isinstance(self.scribble_layer, Labels) and getattr(event, "type", None) == "paint":
+            painted = _layers.labels_slice_after(self.scribble_layer, self._key, event.value)
+        else:
+            painted = self._painted()
+        if self.segmenter.record(self._key, painted):
+            self.predict()
+
+    @notify_errors
+    def _stroke_moving(self, event: Any = None) -> None:
+        """While a stroke is being dragged: predict from the partial stroke if the worker is idle."""
+        if self._writing or self.segmenter is None or not self.live.isChecked() or self._worker is not None:
+            return
+        if synchronous() or not isinstance(self.scribble_layer, Labels):
+            return
+        painted = self._painted()
+        if np.array_equal(painted, self.segmenter.scribbles_of(self._key).labels):
+            return  # nothing beyond the logged strokes: not mid-drag
+        self._launch(self.segmenter.request(self._key, painted))
+
+    @notify_errors
+    def undo(self) -> None:
+        """Take back the last stroke of the slice in view (a Shapes layer: its last shape)."""
+        if isinstance(self.scribble_layer, Shapes):
+            self._shape_history(self.scribble_layer, undo=True)
+        else:
+            self._restore(self.segmenter.undo(self._key) if self.segmenter else None)
+
+    @notify_errors
+    def redo(self) -> None:
+        """Paint again the last stroke taken back."""
+        if isinstance(self.scribble_layer, Shapes):
+            self._shape_history(self.scribble_layer, undo=False)
+        else:
+            self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
+
+    def _shape_history(self, layer: Shapes, undo: bool) -> None:
+        """Undo removes the last shape (kept for redo), redo adds it back; the data event re-predicts."""
+        if undo:
+            if len(layer.data) == 0:
+                return
+            last = len(layer.data) - 1
+            label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
+            self._shape_redo.append((layer.data[last], layer.shape_type[last], label))
+            layer.selected_data = {last}
+            layer.remove_selected()
+        elif self._shape_redo:
+            data, kind, label = self._shape_redo.pop()
+            if "label" in layer.features:
+                layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
+            layer.add(data, shape_type=kind)
+
+    @notify_errors
+    def clear(self) -> None:
+        """Erase the strokes of the slice in view (undoable stroke by stroke) and its prediction."""
+        if self.segmenter is None:
+            return
+        if isinstance(self.scribble_layer, Shapes):
+            while len(self.scribble_layer.data):
+                self._shape_history(self.scribble_layer, undo=True)
+        self._restore(self.segmenter.clear(self._key))
+        self._show(np.zeros(self.segmenter.slice_shape(self._key), np.int32))
+
+    def _restore(self, labels: np.ndarray | None) -> None:
+        if labels is None:
+            return
+        if isinstance(self.scribble_layer, Labels):
+            self._writing = True
+            try:
+                _layers.write_slice(self.scribble_layer, self._key, labels)
+            finally:
+                self._writing = False
+        self.predict()
+
+    # prediction ---------------------------------------------------------------------------------
+    def predict(self) -> None:
+        """Predict the slice in view from its strokes (in a worker thread unless SCRIBBLESEG_SYNC=1)."""
+        if self.segmenter is None:
+            return
+        request = self.segmenter.request(self._key)
+        if self._worker is not None:
+            self._pending = request  # newest wins; the running one will be dropped as stale
+            return
+        self._launch(request)
+
+    def _launch(self, request: Any) -> None:
+        self._pending = None
+        if synchronous():
+            try:
+                self._deliver(self.segmenter.run(request))
+            except Exception as exc:  # noqa: BLE001 - a failed prediction must not lose the strokes
+                report(exc)
+            return
+        from napari.qt.threading import create_worker
+
+        worker = create_worker(self.segmenter.run, request, _start_thread=False)
+        worker.returned.connect(self._deliver)
+        worker.errored.connect(report)
+        worker.finished.connect(self._worker_finished)
+        self._worker = worker
+        worker.start()
+
+    def _worker_finished(self) -> None:
+        self._worker = None
+        if self._pending is not None:
+            self._launch(self._pending)
+
+    def _deliver(self, result: Result) -> None:
+        if self.segmenter is None or not self.segmenter.deliver(result):
+            return
+        self.last_result = result
+        if result.key == self._key:
+            self._show(result.labels)
+        if np.any(result.labels):
+            text = f"scribbleseg: {result.t_predict_ms:.0f} ms per stroke"
+            if result.t_image_ms:
+                text += f", {result.t_image_ms:.0f} ms image features"
+        else:
+            text = f"scribbleseg: image ready ({result.t_image_ms:.0f} ms); paint a stroke"
+        self.viewer.status = text
+        self.status.setText(text)
+
+    def _show(self, labels: np.ndarray) -> None:
+        layer = self.output_layer
+        if layer is None or layer not in self.viewer.layers:
+            return
+        layer.data[_slice_index(self._key)] = labels
+        layer.refresh()
+
+    # accept and propagate -----------------------------------------------------------------------
+    @notify_errors
+    def accept(self) -> None:
+        """Write the prediction of the slice in view into the committed layer, keeping foreign labels."""
+        if self.segmenter is None:
+            raise InputError("nothing to accept yet: press Start and paint a few strokes")
+        labels = self.segmenter.predictions.get(self._key)
+        if labels is None:
+            raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
+        self._commit(self._key, labels)
+        self.segmenter.accepted.add(self._key)
+        _notify.show_info(f"accepted into {self.committed_layer.name!r}")
+
+    def _commit(self, key: tuple, labels: np.ndarray) -> None:
+        layer = self.committed_layer
+        if layer is None or layer not in self.viewer.layers:
+            layer = self.committed_layer = self._committed_layer_for(self.image_layer, _layers.spatial_shape(self.image_layer))
+            self._apply_colors()
+        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, bool))
+        index = _slice_index(key)
+        committed, owned_slice = merge_owned(
+            _layers.labels_slice(layer, key), owned[index], labels, background=self.classes.background()
+        )
+        owned[index] = owned_slice
+        _layers.write_slice(layer, key, committed)
+
+    @notify_errors
+    def propagate(self, direction: int) -> None:
+        """Segment neighbouring slices from the slice in view: -1 previous, +1 next, 0 both ways to the end.
+
+        Runs :meth:`InteractiveSegmenter.propagate` (the volume core) in a worker with a progress bar;
+        every slice it writes is shown and committed (never over labels the widget does not own, never
+        on an accepted slice).
+        """
+        if self.segmenter is None or not self.segmenter.is_volume:
+            raise InputError("propagation needs a 3-D volume; open a CT or MR volume (e.g. File > Open Sample)")
+        if self._propagating is not None:
+            raise InputError("a propagation is running; wait for it or press Cancel")
+        key = self._key
+        background = (self.classes.background() or [None])[0]
+        steps = None if direction == 0 else 1
+        if synchronous():
+            try:
+                self._propagated(key, direction, self.segmenter.propagate(key, direction, steps, background))
+            except Exception as exc:  # noqa: BLE001 - strokes and accepted labels stay as they were
+                report(exc)
+            return
+        from napari.qt.threading import create_worker
+        from napari.utils import progress
+
+        bar = progress(total=0, desc="propagating")
+        cancel = {"stop": False}
+        self._cancel_propagation = lambda: cancel.update(stop=True)
+
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        worker = create_worker(
+            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"], _start_thread=False
+        )
+        worker.returned.connect(lambda written: self._propagated(key, direction, written))
+        worker.errored.connect(report)
+        worker.finished.connect(bar.close)
+        worker.finished.connect(lambda: setattr(self, "_propagating", None))
+        self._propagating = worker
+        worker.start()
+
+    def cancel_propagation(self) -> None:
+        """Stop a running propagation before its next slice (slices written so far are kept)."""
+        self._cancel_propagation()
+
+    def _propagated(self, key: tuple, direction: int, written: dict) -> None:
+        for other, labels in written.items():
+            self._commit(other, labels)
+            if self.output_layer is not None:
+                self.output_layer.data[_slice_index(other)] = labels
+        if self.output_layer is not None:
+            self.output_layer.refresh()
+        text = f"propagated to {len(written)} slice(s)"
+        worst = self.segmenter.slices_to_check(key[0]) if written else []
+        if worst:
+            text += "; least certain: slice " + ", ".join(str(i) for i in worst)
+        self.status.setText(text)
+        if direction and written and self.image_layer is not None:
+            axis, index = key
+            target = np.zeros(self.segmenter.image.ndim)
+            target[axis] = index + direction
+            world = self.image_layer.data_to_world(target)
+            offset = self.viewer.dims.ndim - self.segmenter.image.ndim
+            self.viewer.dims.set_point(axis + offset, float(world[axis]))
+
+
+def _slice_index(key: tuple) -> tuple:
+    if not key:
+        return (Ellipsis,)
+    axis, index = key
+    return (slice(None),) * axis + (index,)

@@ -1,0 +1,440 @@
+"""The interactive segmentation loop, without any GUI: which slice, when to predict, stale requests, accept.
+
+The napari widget owns one :class:`InteractiveSegmenter` and only moves arrays between it and the layers;
+everything a user would notice (which strokes are undone, which predictions are thrown away, which labels an
+accept may overwrite) is decided here, so it is tested without a display.
+
+Axis order: a 2-D image is (H, W) grey or (H, W, 3) RGB; a volume is (Z, Y, X) (any axis can be the slicing
+axis). A *slice key* is ``()`` for a 2-D image and ``(axis, index)`` for a slice of a volume.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from napari_scribbleseg.errors import InputError, NotReadyError
+from napari_scribbleseg.predictor import Predictor
+from napari_scribbleseg.scribbles import Scribbles, as_label_map
+
+SliceKey = tuple
+
+#: Images with more pixels per slice than this are refused: the model would need minutes and GBs.
+MAX_SLICE_PIXELS = 4096 * 4096
+
+
+def check_image(image: np.ndarray, rgb: bool = False) -> np.ndarray:
+    """Return ``image`` if it can be segmented, else raise :class:`InputError` naming the fix.
+
+    Accepts (H, W) grey, (H, W, 3) RGB (``rgb=True``) and (Z, Y, X) volumes of real numbers.
+    """
+    image = np.asarray(image)
+    if image.dtype == bool or not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        raise InputError(f"the image has dtype {image.dtype}; use a grey, RGB or volume image of numbers")
+    spatial = image.shape[:-1] if rgb else image.shape
+    if rgb and image.shape[-1] != 3:
+        raise InputError(
+            f"the image has {image.shape[-1]} channels; use an RGB image (drop alpha) or split the channels "
+            "into separate layers and pick one"
+        )
+    if len(spatial) not in (2, 3) or (rgb and len(spatial) != 2):
+        kind = "RGB volume" if rgb else f"{len(spatial)}-D image"
+        raise InputError(
+            f"the image is a {kind} with shape {image.shape}; pick one 2-D image or a 3-D (Z, Y, X) volume "
+            "(e.g. one time point or one channel: Layer > Split stack)"
+        )
+    if min(spatial) < 2:
+        raise InputError(f"the image has shape {image.shape}; each spatial axis needs at least 2 pixels")
+    plane = sorted(spatial)[-2:]
+    if plane[0] * plane[1] > MAX_SLICE_PIXELS:
+        raise InputError(
+            f"a slice of the image is {plane[0]}x{plane[1]} pixels, more than {MAX_SLICE_PIXELS} pixels; "
+            "crop or downsample it first (e.g. open a region of interest as a new layer)"
+        )
+    return image
+
+
+@dataclass(frozen=True)
+class Request:
+    """A snapshot of what to predict: taken on the GUI thread, run on a worker, delivered back."""
+
+    generation: int
+    key: SliceKey
+    scribbles: np.ndarray
+    prev: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """A prediction for one request; ``labels`` (H, W) int32, latencies in milliseconds."""
+
+    generation: int
+    key: SliceKey
+    labels: np.ndarray
+    t_image_ms: float
+    t_predict_ms: float
+
+
+def merge_owned(
+    committed: np.ndarray, owned: np.ndarray, labels: np.ndarray, background: Iterable[int] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write ``labels`` into ``committed`` without overwriting labels that were not written by us.
+
+    Parameters
+    ----------
+    committed : (...) int array
+        The committed labels (e.g. a slice of the user's label layer).
+    owned : (...) bool array
+        True where ``committed`` holds a label that an earlier accept wrote (ours to replace).
+    labels : (...) int array
+        The prediction to accept; 0 and the ``background`` classes are not written.
+    background : iterable of int
+        Classes that mean "no object" (the background class of a binary task).
+
+    Returns
+    -------
+    committed, owned : new arrays
+        Pixels that are free (0) or ours take the prediction; ours that the prediction no longer claims
+        become 0 again; every other label is kept as it was.
+    """
+    committed = np.array(committed, copy=True)
+    owned = np.array(owned, bool, copy=True)
+    claim = labels > 0
+    for b in background:
+        claim &= labels != b
+    writable = (committed == 0) | owned
+    released = owned & ~claim
+    committed[released] = 0
+    owned[released] = False
+    take = writable & claim
+    committed[take] = labels[take]
+    owned[take] = True
+    return committed, owned
+
+
+class InteractiveSegmenter:
+    """One image (or volume) being segmented interactively with one predictor.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        Anything with ``set_image(image)`` and ``predict(scribbles, prev=None)``.
+    image : ndarray
+        (H, W) grey, (H, W, 3) RGB (``rgb=True``) or (Z, Y, X) volume.
+    rgb : bool
+        Whether the last axis of ``image`` holds RGB channels.
+
+    Notes
+    -----
+    Thread safety: :meth:`run` may be called from a worker thread; calls into the predictor are serialised
+    by a lock, and :meth:`deliver` (on the GUI thread) drops results of requests that newer strokes made
+    stale, so the output always shows the latest scribbles' prediction.
+    """
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        image: np.ndarray,
+        rgb: bool = False,
+        kind: str | None = None,
+        spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    ):
+        self.image = check_image(image, rgb)
+        self.rgb = rgb
+        self.kind = kind
+        self.spacing = tuple(float(s) for s in spacing)
+        self.predictor = predictor
+        self.scribbles: dict[SliceKey, Scribbles] = {}
+        self.predictions: dict[SliceKey, np.ndarray] = {}
+        self.accepted: set[SliceKey] = set()
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._image_key: SliceKey | None = None
+        self._volumes: dict[int, Any] = {}  # axis -> VolumeSegmenter
+        self._given: dict[SliceKey, np.ndarray] = {}  # scribbles already handed to a VolumeSegmenter
+        self._digest: str | None = None
+
+    def set_predictor(self, predictor: Predictor) -> None:
+        """Predict with ``predictor`` from now on; strokes, undo history and predictions are kept.
+
+        Results still on their way from the old predictor become stale.
+        """
+        with self._lock:
+            self.predictor = predictor
+            self._image_key = None
+            self._volumes.clear()
+            self._given.clear()
+            self.generation += 1
+
+    # geometry -----------------------------------------------------------------------------------
+    @property
+    def is_volume(self) -> bool:
+        return self.image.ndim == 3 and not self.rgb
+
+    def slice_key(self, axis: int | None = None, index: int | None = None) -> SliceKey:
+        """The key of a 2-D image (``()``) or of slice ``index`` along ``axis`` of a volume."""
+        if not self.is_volume:
+            return ()
+        if axis is None or index is None:
+            raise InputError("the image is a volume; say which slice (axis, index) to segment")
+        axis, index = int(axis), int(index)
+        if not 0 <= axis < 3 or not 0 <= index < self.image.shape[axis]:
+            raise InputError(f"slice {index} along axis {axis} is outside the volume of shape {self.image.shape}")
+        return (axis, index)
+
+    def slice_of(self, array: np.ndarray, key: SliceKey) -> np.ndarray:
+        """The 2-D slice ``key`` of a volume-shaped ``array`` (a view), or ``array`` itself for 2-D."""
+        if not key:
+            return array
+        axis, index = key
+        return array[_index(axis, index)]
+
+    def image_slice(self, key: SliceKey) -> np.ndarray:
+        """(H, W) or (H, W, 3) image of slice ``key``."""
+        return self.slice_of(self.image, key)
+
+    def slice_shape(self, key: SliceKey) -> tuple[int, int]:
+        return tuple(self.image_slice(key).shape[:2])  # type: ignore[return-value]
+
+    def neighbours(self, key: SliceKey, reach: int = 1) -> list[SliceKey]:
+        """Keys of the slices within ``reach`` of ``key`` along its axis (nearest first)."""
+        if not key:
+            return []
+        axis, index = key
+        out = []
+        for d in range(1, reach + 1):
+            for i in (index + d, index - d):
+                if 0 <= i < self.image.shape[axis]:
+                    out.append((axis, i))
+        return out
+
+    # strokes ------------------------------------------------------------------------------------
+    def scribbles_of(self, key: SliceKey) -> Scribbles:
+        """The :class:`Scribbles` of slice ``key`` (created empty on first use)."""
+        if key not in self.scribbles:
+            self.scribbles[key] = Scribbles(self.slice_shape(key), slice_key=key)
+        return self.scribbles[key]
+
+    def record(self, key: SliceKey, painted: np.ndarray) -> bool:
+        """Log the difference between the known scribbles of ``key`` and ``painted`` (H, W) as one stroke.
+
+        Returns True when something changed (then a prediction should be requested).
+        """
+        painted = as_label_map(painted, self.slice_shape(key))
+        stroke = self.scribbles_of(key).record_change(self.scribbles_of(key).labels.copy(), painted)
+        if stroke is not None:
+            self.generation += 1
+        return stroke is not None
+
+    def undo(self, key: SliceKey) -> np.ndarray | None:
+        """Undo the last stroke of ``key``; returns the scribbles to show, or None if nothing to undo."""
+        if self.scribbles_of(key).undo() is None:
+            return None
+        self.generation += 1
+        return self.scribbles[key].labels.copy()
+
+    def redo(self, key: SliceKey) -> np.ndarray | None:
+        """Redo the last undone stroke of ``key``; returns the scribbles to show, or None."""
+        if self.scribbles_of(key).redo() is None:
+            return None
+        self.generation += 1
+        return self.scribbles[key].labels.copy()
+
+    def clear(self, key: SliceKey) -> np.ndarray:
+        """Erase the strokes and the prediction of ``key`` (undoable); returns the empty scribbles."""
+        self.scribbles_of(key).clear()
+        self.predictions.pop(key, None)
+        self.generation += 1
+        return self.scribbles[key].labels.copy()
+
+    # prediction ---------------------------------------------------------------------------------
+    def request(self, key: SliceKey, scribbles: np.ndarray | None = None) -> Request:
+        """Snapshot the scribbles of ``key`` (or ``scribbles`` being painted right now) for :meth:`run`."""
+        labels = self.scribbles_of(key).labels if scribbles is None else as_label_map(scribbles, self.slice_shape(key))
+        if scribbles is not None:
+            self.generation += 1
+        return Request(self.generation, key, labels.copy(), self.predictions.get(key))
+
+    def prepare(self, key: SliceKey) -> float:
+        """Give the predictor the image of slice ``key`` (features computed or taken from its cache).
+
+        Returns the time it took in milliseconds (0 when it was already the current image).
+        """
+        with self._lock:
+            if self._image_key == key:
+                return 0.0
+            t0 = time.perf_counter()
+            self._set_image(key)
+            return (time.perf_counter() - t0) * 1e3
+
+    def _set_image(self, key: SliceKey) -> None:
+        """``predictor.set_image`` with ``kind`` and a cache ``key`` where the predictor takes them (lock held)."""
+        options: dict[str, Any] = {}
+        if self.kind is not None and _accepts(self.predictor.set_image, "kind"):
+            options["kind"] = self.kind
+        if key and _accepts(self.predictor.set_image, "key"):
+            from napari_scribbleseg.volume import volume_key
+
+            self._digest = self._digest or volume_key(self.image)
+            options["key"] = (self._digest, *key)
+        self.predictor.set_image(self.image_slice(key), **options)
+        self._image_key = key
+
+    def run(self, request: Request) -> Result:
+        """Predict ``request`` (safe on a worker thread). Empty scribbles give an all-zero map."""
+        t_image = self.prepare(request.key)
+        t0 = time.perf_counter()
+        if not np.any(request.scribbles):
+            labels = np.zeros(request.scribbles.shape, np.int32)
+        else:
+            with self._lock:
+                if self._image_key != request.key:  # a prefetch moved the predictor meanwhile
+                    self._set_image(request.key)
+                labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev), np.int32)
+        if labels.shape != request.scribbles.shape:
+            raise NotReadyError(
+                f"the predictor returned shape {labels.shape} for scribbles {request.scribbles.shape}; "
+                "it must return one label per pixel"
+            )
+        return Result(request.generation, request.key, labels, t_image, (time.perf_counter() - t0) * 1e3)
+
+    def is_stale(self, request: Request | Result) -> bool:
+        """Whether a newer stroke (or undo, clear, ...) happened after ``request`` was taken."""
+        return request.generation != self.generation
+
+    def deliver(self, result: Result) -> bool:
+        """Keep ``result`` as the prediction of its slice unless it is stale. Returns whether it was kept."""
+        if self.is_stale(result):
+            return False
+        self.predictions[result.key] = result.labels
+        return True
+
+    def prefetch(self, keys: Iterable[SliceKey]) -> int:
+        """Compute the image features of the slices ``keys`` ahead of time (safe on a worker thread).
+
+        Uses the predictor's ``prepare`` where it has one: the model's Session takes ``(cache key, image)``
+        pairs and caches their features, so moving to a prepared slice costs nothing; other predictors
+        have nothing to prepare. Returns the number of slices handed over.
+        """
+        prepare = getattr(self.predictor, "prepare", None)
+        keys = [k for k in keys if k]
+        if prepare is None or not keys:
+            return 0
+        from napari_scribbleseg.volume import volume_key
+
+        with self._lock:
+            self._digest = self._digest or volume_key(self.image)
+        options: dict[str, Any] = {}
+        if self.kind is not None and _accepts(prepare, "kind"):
+            options["kind"] = self.kind
+        images = [self.image_slice(k) for k in keys]
+        cache_keys = [(self._digest, *k) for k in keys]
+        if _accepts(prepare, "keys"):
+            prepare(images, keys=cache_keys, **options)
+        else:
+            prepare(list(zip(cache_keys, images)), **options)
+        return len(keys)
+
+    # volumes ------------------------------------------------------------------------------------
+    def volume_segmenter(self, axis: int, background: int | None) -> Any:
+        """The :class:`~napari_scribbleseg.volume.VolumeSegmenter` of slices across ``axis`` (made once)."""
+        from napari_scribbleseg.volume import VolumeSegmenter
+
+        segmenter = self._volumes.get(axis)
+        if segmenter is None or segmenter.background != background:
+            from napari_scribbleseg.volume import PropagationSettings
+
+            # the volume core hands slices ahead to prepare(images, keys=...); the Session's prepare takes
+            # (key, image) pairs instead, so only predictors of the former kind get prefetched there
+            prepare = getattr(self.predictor, "prepare", None)
+            settings = PropagationSettings() if prepare is None or _accepts(prepare, "keys") else PropagationSettings(prefetch=0)
+            segmenter = VolumeSegmenter(
+                self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind,
+                background=background, settings=settings,
+            )
+            self._volumes[axis] = segmenter
+            self._given = {k: v for k, v in self._given.items() if k[0] != axis}
+        return segmenter
+
+    def propagate(
+        self,
+        key: SliceKey,
+        direction: int,
+        steps: int | None = None,
+        background: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> dict[SliceKey, np.ndarray]:
+        """Carry the segmentation of slice ``key`` to its neighbours with :mod:`napari_scribbleseg.volume`.
+
+        Parameters
+        ----------
+        key : (axis, index)
+            A slice with strokes.
+        direction : -1, +1, or 0 for both ways.
+        steps : int or None
+            Stop after this many slices (None: until the object vanishes, confidence drops, or a slice the
+            user scribbled or accepted is reached).
+        background : the background class (its ring is labelled with it), or None.
+        progress, cancel : ``progress(done, total)`` per slice; ``cancel()`` True stops before the next.
+
+        Returns
+        -------
+        dict slice key -> (H, W) int32 labels of each slice written (accepted slices are never written).
+        """
+        if not key:
+            raise InputError("propagation needs a 3-D volume; this image is 2-D")
+        axis, index = key
+        scribbles = self.scribbles_of(key).labels
+        if not np.any(scribbles):
+            raise InputError("paint strokes on this slice first, then propagate")
+        written: dict[SliceKey, np.ndarray] = {}
+        with self._lock:
+            self._image_key = None  # the volume segmenter moves the predictor between slices
+            volume = self.volume_segmenter(axis, background)
+            for other in sorted(self.accepted):
+                if other[0] == axis and other != key:
+                    volume.lock(other[1])
+            for other, strokes in self.scribbles.items():
+                if other[0] != axis or not np.any(strokes.labels):
+                    continue
+                if other == key or not np.array_equal(self._given.get(other), strokes.labels):
+                    volume.unlock(other[1])
+                    volume.segment_slice(other[1], strokes.labels)
+                    self._given[other] = strokes.labels.copy()
+            steps_iter = volume.iter_propagate(index, "both" if direction == 0 else direction, cancel=cancel)
+            for step in steps_iter:
+                written[(axis, step.index)] = step.labels.copy()
+                if progress is not None:
+                    progress(step.done, step.total)
+                if steps is not None and len(written) >= steps:
+                    steps_iter.close()
+                    break
+        self.predictions.update(written)
+        return written
+
+
+    def slices_to_check(self, axis: int, n: int = 3) -> list[int]:
+        """Up to ``n`` propagated slices across ``axis`` with the largest expected error (where to scribble next)."""
+        volume = self._volumes.get(axis)
+        return [] if volume is None else list(volume.ranking()[:n])
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _index(axis: int, index: int) -> tuple:
+    return (slice(None),) * axis + (index,)
+
+

@@ -1,0 +1,126 @@
+"""The Qt-free interactive loop: strokes, undo, stale results, accept that keeps foreign labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.interactive import InteractiveSegmenter, check_image, merge_owned
+
+
+class NearestSeed:
+    """Each pixel takes the class of the nearest scribbled pixel (a tiny exact predictor)."""
+
+    def __init__(self):
+        self.images = 0
+
+    def set_image(self, image):
+        self.images += 1
+        self.shape = image.shape[:2]
+
+    def predict(self, scribbles, prev=None):
+        from scipy import ndimage
+
+        _, idx = ndimage.distance_transform_edt(scribbles == 0, return_indices=True)
+        return scribbles[idx[0], idx[1]].astype(np.int32)
+
+
+def _stroke(seg, key, label, rows, cols):
+    painted = seg.scribbles_of(key).labels.copy()
+    painted[rows, cols] = label
+    return seg.record(key, painted)
+
+
+def test_two_classes_split_the_image_and_undo_follows():
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((20, 30)))
+    _stroke(seg, (), 1, slice(5, 8), slice(2, 5))
+    _stroke(seg, (), 2, slice(5, 8), slice(25, 28))
+    result = seg.run(seg.request(()))
+    assert seg.deliver(result)
+    assert result.labels[6, 0] == 1 and result.labels[6, 29] == 2
+    seg.undo(())
+    labels = seg.run(seg.request(())).labels
+    assert set(np.unique(labels)) == {1}
+    seg.redo(())
+    assert set(np.unique(seg.run(seg.request(())).labels)) == {1, 2}
+
+
+def test_stale_result_is_dropped():
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((10, 10)))
+    _stroke(seg, (), 1, 2, slice(0, 3))
+    old = seg.run(seg.request(()))
+    _stroke(seg, (), 2, 8, slice(0, 3))
+    assert not seg.deliver(old)
+    assert () not in seg.predictions
+    assert seg.deliver(seg.run(seg.request(())))
+
+
+def test_volume_slices_keep_their_own_strokes_and_features():
+    pred = NearestSeed()
+    seg = InteractiveSegmenter(pred, np.zeros((4, 10, 12)))
+    key = seg.slice_key(0, 2)
+    _stroke(seg, key, 1, 3, 3)
+    seg.run(seg.request(key))
+    seg.run(seg.request(key))
+    assert pred.images == 1  # features of one slice computed once
+    other = seg.slice_key(2, 5)
+    assert seg.slice_shape(other) == (4, 10)
+    assert not np.any(seg.scribbles_of(other).labels)
+    assert seg.neighbours(key) == [(0, 3), (0, 1)]
+
+
+def test_accept_keeps_labels_it_does_not_own():
+    committed = np.zeros((4, 4), np.int32)
+    committed[0, 0] = 7  # the user's own label
+    owned = np.zeros((4, 4), bool)
+    first = np.ones((4, 4), np.int32)
+    committed, owned = merge_owned(committed, owned, first)
+    assert committed[0, 0] == 7 and committed[1, 1] == 1 and not owned[0, 0]
+    second = np.zeros((4, 4), np.int32)
+    second[3, 3] = 2
+    second[2, 2] = 5  # background class: not written
+    committed, owned = merge_owned(committed, owned, second, background=[5])
+    assert committed[0, 0] == 7 and committed[3, 3] == 2 and committed[1, 1] == 0 and committed[2, 2] == 0
+
+
+@pytest.mark.parametrize(
+    "image, rgb, words",
+    [
+        (np.zeros((2, 3, 8, 8)), False, "4-D"),
+        (np.zeros((8, 8, 4)), True, "channels"),
+        (np.zeros((8, 8), bool), False, "dtype"),
+        (np.zeros((1, 8)), False, "at least 2"),
+    ],
+)
+def test_bad_images_name_the_fix(image, rgb, words):
+    with pytest.raises(InputError, match=words):
+        check_image(image, rgb)
+
+
+def test_huge_slice_is_refused_without_allocating():
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(5000, 5000), strides=(0, 0))
+    with pytest.raises(InputError, match="crop or downsample"):
+        check_image(huge)
+
+
+def test_prefetch_hands_session_style_pairs_with_slice_keys():
+    class Cached(NearestSeed):
+        def prepare(self, items, kind="auto"):
+            self.prepared = [(key, image.shape, kind) for key, image in items]
+
+    pred = Cached()
+    seg = InteractiveSegmenter(pred, np.zeros((5, 8, 9)), kind="ct")
+    assert seg.prefetch(seg.neighbours(seg.slice_key(1, 4), reach=2)) == 4
+    keys = [key[1:] for key, _, _ in pred.prepared]
+    assert keys == [(1, 5), (1, 3), (1, 6), (1, 2)] and {shape for _, shape, _ in pred.prepared} == {(5, 9)}
+    assert {kind for *_, kind in pred.prepared} == {"ct"}
+    assert seg.prefetch([]) == 0 and InteractiveSegmenter(NearestSeed(), np.zeros((3, 4, 4))).prefetch([(0, 1)]) == 0
+
+
+def test_headless_main_prints_a_summary(capsys):
+    from napari_scribbleseg.__main__ import main
+
+    assert main(["--headless", "--model", "growcut", "--max-interactions", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "growcut" in out and "NoI@90" in out and "liver" in out
