@@ -6,7 +6,12 @@ last result as its previous mask and scribbles derived from it (:mod:`napari_scr
 seeds deep inside each class and a background ring. Propagation stops where every class has vanished
 (too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
 accepted (locked) or scribbled, and where it reaches the results of another scribbled slice: halfway
-to it, or sooner where that slice's result, with the same classes, has the lower expected error. A correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+to it, or sooner where that slice's result, with the same classes, has the lower expected error. A
+correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+
+Seeds are checked against intensities (:func:`napari_scribbleseg.volume_seeds.check_seeds`) with the
+appearance of each class on the slice propagation started from, the one the user saw; a running model
+would follow a drift into neighbouring tissue.
 
 Confidence comes from ``predict_proba`` where the predictor has it: the mean probability of the chosen
 class over the band where the boundary can be (unscribbled pixels within the propagation margin of the
@@ -65,7 +70,8 @@ class PropagationSettings:
 
     Attributes
     ----------
-    seeds : "skeleton" (a stroke-like skeleton of each eroded class) or "core" (the eroded class).
+    seeds : "core" (the eroded class; region-growing predictors drift less with it) or "skeleton" (its
+        stroke-like skeleton, closer to what a model was trained on).
     margin_mm : how far a boundary may move between neighbouring slices: seeds stay this deep inside
         each class and the background ring this far outside. None: the larger of two in-plane pixels
         and the slice step.
@@ -73,7 +79,7 @@ class PropagationSettings:
     min_area_mm2 : a class smaller than this on a slice has vanished there.
     min_confidence : propagation stops at a slice whose confidence (see the module notes) is lower.
     appearance_z : seeds whose intensity is further than this many robust sigmas from their class on
-        the previous slice are dropped; None keeps every seed and skips the test below.
+        the source slice are dropped; None keeps every seed and skips the test below.
     min_seed_fraction : a class has vanished where fewer of its seeds than this fraction fit its
         appearance better than the background's (:func:`~napari_scribbleseg.volume_seeds.check_seeds`).
     prefetch : how many slices ahead the predictor's ``prepare`` is given.
