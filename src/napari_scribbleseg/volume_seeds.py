@@ -140,7 +140,9 @@ def check_seeds(
     of its seeds that fit it: within ``max_z`` and explained at least as well (Gaussian density) by the
     class as by the background ring. A low fraction means the class is no longer under its seeds.
     Only outliers are dropped, so a heterogeneous class (a tumour with a darker core) keeps seeds on
-    all its parts; the ring is kept whole, since a ring with gaps lets region-growing predictors leak.
+    all its parts. Of the ring only pixels that are clearly object (within 1 sigma of a class and
+    ``max_z`` or more from the background) are dropped: the object moved into the ring there. A ring
+    with wider gaps lets region-growing predictors leak (seen on BraTS with a looser rule).
     """
     out = scribbles.copy()
     values = np.asarray(image, np.float64)
@@ -157,4 +159,13 @@ def check_seeds(
             fit &= model.log_density(seed_values) >= background.log_density(seed_values)
         fractions[k] = float(fit.mean()) if fit.size else 0.0
         out.flat[np.flatnonzero(seeds)[~inlier]] = 0  # flatnonzero order matches values[seeds]
+    if background is not None:
+        # the object moved into the ring: drop ring pixels that are clearly object, not background
+        ring = out == ring_label
+        ring_values = values[ring]
+        clearly_object = np.zeros(ring_values.shape, bool)
+        for k, model in models.items():
+            if k != ring_label:
+                clearly_object |= (model.z(ring_values) <= 1.0) & (background.z(ring_values) >= max_z)
+        out.flat[np.flatnonzero(ring)[clearly_object]] = 0
     return out, fractions
