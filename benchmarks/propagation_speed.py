@@ -10,9 +10,10 @@ in compute without propagation), so the ratio shows what propagation adds. The m
     python benchmarks/propagation_speed.py --predictor default
     python benchmarks/propagation_speed.py --arch scribbleseg_lite0   # the Session, untrained weights
 
-Stopping on low confidence is off (``min_confidence=0``) so that an untrained network, whose speed is
-that of the trained one, also runs the whole length; every other step (derived seeds, appearance
-pruning, areas, uncertainty) runs as usual. One warm-up slice precedes both timings.
+Stopping on low confidence is off (``min_confidence=0``); with ``--arch`` (an untrained network, whose
+speed is that of the trained one) the area stop is off too and slice 0 starts from its true labels, so
+it also runs the whole length. Every other step (derived seeds, seed checks, uncertainty) runs as usual.
+One warm-up slice precedes both timings.
 """
 
 from __future__ import annotations
@@ -68,8 +69,12 @@ def main() -> None:
         name, predictor = args.predictor, get_predictor(args.predictor)
     predictor.set_image(image[-1])  # warm-up (first torch call, caches): not part of either timing
     predictor.predict(user)
-    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=PropagationSettings(min_confidence=0.0))
+    # an untrained network segments nothing, so it must not stop on area either (timing only)
+    settings = PropagationSettings(min_confidence=0.0, min_area_mm2=0.0 if args.arch else 10.0)
+    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=settings)
     seg.segment_slice(0, user)
+    if args.arch:  # ... nor slice 0: start from its true labels, as if the user had corrected them
+        seg.labels[0] = np.where(gt[0], 1, 2)
     start = time.perf_counter()
     result = seg.propagate(0, 1)
     propagation_s = time.perf_counter() - start
