@@ -11,8 +11,9 @@ in compute without propagation), so the ratio shows what propagation adds. The m
     python benchmarks/propagation_speed.py --arch scribbleseg_lite0   # the Session, untrained weights
 
 Stopping on low confidence is off (``min_confidence=0``); with ``--arch`` (an untrained network, whose
-speed is that of the trained one) the area stop is off too and slice 0 starts from its true labels, so
-it also runs the whole length. Every other step (derived seeds, seed checks, uncertainty) runs as usual.
+speed is that of the trained one) the area stop and the seed check are off too and slice 0 starts from
+its true labels, so it also runs the whole length. Every other step (derived seeds, uncertainty) runs
+as usual.
 One warm-up slice precedes both timings.
 """
 
@@ -70,7 +71,8 @@ def main() -> None:
     predictor.set_image(image[-1])  # warm-up (first torch call, caches): not part of either timing
     predictor.predict(user)
     # an untrained network segments nothing, so it must not stop on area either (timing only)
-    settings = PropagationSettings(min_confidence=0.0, min_area_mm2=0.0 if args.arch else 10.0)
+    untrained = {"min_area_mm2": 0.0, "appearance_z": None} if args.arch else {}
+    settings = PropagationSettings(min_confidence=0.0, **untrained)
     seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=settings)
     seg.segment_slice(0, user)
     if args.arch:  # ... nor slice 0: start from its true labels, as if the user had corrected them
