@@ -84,6 +84,9 @@ def main() -> None:
 
     # the peer: the same predictor calls on every slice, scribbles and previous mask given (from the ground truth)
     given = [derive_scribbles(np.where(gt[z], 1, 0), [1], 2, (1.0, 1.0), 3.0, 2.0) for z in range(args.slices + 1)]
+    clear_cache = getattr(predictor, "clear_cache", None)
+    if clear_cache is not None:  # a Session keeps the features propagation computed: the peer computes its own
+        clear_cache()
     start = time.perf_counter()
     for z in range(1, args.slices + 1):
         predictor.set_image(image[z])
