@@ -10,7 +10,8 @@ background's probability and competes like any other class.
 
 from __future__ import annotations
 
-from typing import Iterable, Literal, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def rank_slices(scores: Mapping[int, float], exclude: Iterable[int] = ()) -> lis
     scores : mapping slice index -> expected error (e.g. :func:`expected_error` in mm^2)
     exclude : slices not to suggest (those the user scribbled or accepted)
     """
-    skip = set(int(i) for i in exclude)
+    skip = {int(i) for i in exclude}
     items = [(int(i), float(s)) for i, s in scores.items() if int(i) not in skip and np.isfinite(s)]
     return [i for i, _ in sorted(items, key=lambda item: (-item[1], item[0]))]
 

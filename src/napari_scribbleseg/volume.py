@@ -5,15 +5,21 @@ carries the result outward slice by slice. Each neighbour is segmented by the sa
 last result as its previous mask and scribbles derived from it (:mod:`napari_scribbleseg.volume_seeds`):
 seeds deep inside each class and a background ring. Propagation stops where every class has vanished
 (too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
-accepted (locked) or scribbled, and halfway to another scribbled slice, which owns the slices nearer to
-it. A correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+accepted (locked) or scribbled, and where it reaches the results of another scribbled slice: halfway
+to it, or sooner where that slice's result, with the same classes, has the lower expected error. A
+correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+
+Seeds are checked against intensities (:func:`napari_scribbleseg.volume_seeds.check_seeds`) with the
+appearance of each class on the slice propagation started from, the one the user saw; a running model
+would follow a drift into neighbouring tissue.
 
 Confidence comes from ``predict_proba`` where the predictor has it: the mean probability of the chosen
 class over the band where the boundary can be (unscribbled pixels within the propagation margin of the
 last result). A predictor without ``predict_proba`` is judged by shape consistency instead: 1 - Dice
 between the labelled area and that of the slice it came from (see
 :func:`napari_scribbleseg.uncertainty.shape_change`). Both also give each slice an expected error (mm^2),
-which :meth:`VolumeSegmenter.ranking` orders to say where to scribble next.
+which :meth:`VolumeSegmenter.ranking` orders to say where to scribble next; the slice where the objects
+vanished is ranked too (half the last slice's object area), so an abrupt end gets checked.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import hashlib
 import inspect
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -39,15 +46,20 @@ from napari_scribbleseg.uncertainty import (
     uncertainty_map,
 )
 from napari_scribbleseg.volume_seeds import (
+    Appearance,
     SeedShape,
     appearance_of,
+    check_seeds,
     class_core,
     derive_scribbles,
-    prune_by_appearance,
     sigma_floor,
 )
 
 Direction = Literal[1, -1, "both"]
+
+#: a slice where propagation found its objects gone is scored this fraction of the last written slice's
+#: object area: an abrupt end (a large last slice) is worth a look, a tapering one is not
+FRONTIER_WEIGHT = 0.5
 Cancel = threading.Event | Callable[[], bool] | None
 Progress = Callable[[int, int], None] | None
 
@@ -58,7 +70,8 @@ class PropagationSettings:
 
     Attributes
     ----------
-    seeds : "skeleton" (a stroke-like skeleton of each eroded class) or "core" (the eroded class).
+    seeds : "core" (the eroded class; region-growing predictors drift less with it) or "skeleton" (its
+        stroke-like skeleton, closer to what a model was trained on).
     margin_mm : how far a boundary may move between neighbouring slices: seeds stay this deep inside
         each class and the background ring this far outside. None: the larger of two in-plane pixels
         and the slice step.
@@ -66,19 +79,20 @@ class PropagationSettings:
     min_area_mm2 : a class smaller than this on a slice has vanished there.
     min_confidence : propagation stops at a slice whose confidence (see the module notes) is lower.
     appearance_z : seeds whose intensity is further than this many robust sigmas from their class on
-        the previous slice are dropped; None keeps every seed.
-    min_seed_fraction : a class whose surviving seeds are fewer than this fraction has vanished.
+        the source slice are dropped; None keeps every seed and skips the test below.
+    min_seed_fraction : a class has vanished where fewer of its seeds than this fraction fit its
+        appearance better than the background's (:func:`~napari_scribbleseg.volume_seeds.check_seeds`).
     prefetch : how many slices ahead the predictor's ``prepare`` is given.
     """
 
-    seeds: SeedShape = "skeleton"
+    seeds: SeedShape = "core"
     margin_mm: float | None = None
     ring_width_mm: float | None = None
     min_area_mm2: float = 10.0
     min_confidence: float = 0.6
     appearance_z: float | None = 3.0
-    min_seed_fraction: float = 0.2
-    prefetch: int = 8
+    min_seed_fraction: float = 0.3
+    prefetch: int = 4
 
 
 @dataclass
@@ -102,7 +116,9 @@ class PropagationStep:
 class Stop:
     """Where and why propagation in one direction ended: ``index`` is the first slice it did not write
     (-1 or n_slices at the volume's edge). Reasons: "vanished", "low_confidence", "locked", "scribbled",
-    "owned" (nearer to another scribbled slice), "edge", "cancelled"."""
+    "owned" (nearer to another scribbled slice, or its result there, with the same classes, has the
+    lower expected error),
+    "edge", "cancelled"."""
 
     index: int
     reason: str
@@ -153,8 +169,8 @@ class VolumeSegmenter:
         Intensities (HU for CT, any scale for MR). Not copied; must stay unchanged while in use.
     predictor : any object with ``set_image`` and ``predict`` (see :mod:`napari_scribbleseg.predictor`)
         ``set_image`` gets ``kind=`` and ``key=(volume_key, axis, index)`` where it accepts them, so a
-        Session caches features per slice; ``prepare(images, keys=..., kind=...)``, where it exists, is
-        given the slices ahead of propagation; ``predict_proba`` gives confidence.
+        Session caches features per slice; ``prepare([(key, image), ...], kind=...)``, where it exists,
+        is given the slices ahead of propagation; ``predict_proba`` gives confidence.
     axis : 0, 1 or 2; slices are taken across this axis (0 = axial for a (Z, Y, X) volume).
     spacing : (z, y, x) voxel size in mm.
     kind : "ct", "mr" or None, passed to ``set_image`` where it accepts it.
@@ -254,7 +270,8 @@ class VolumeSegmenter:
 
     @property
     def scores(self) -> dict[int, float]:
-        """Expected error (mm^2) of each segmented slice, and of a slice where confidence stopped propagation."""
+        """Expected error (mm^2) of each segmented slice, of a slice where confidence stopped propagation,
+        and of one where the objects vanished (:data:`FRONTIER_WEIGHT` x the last slice's object area)."""
         return dict(self._scores)
 
     def slice_labels(self, index: int) -> np.ndarray:
@@ -376,6 +393,8 @@ class VolumeSegmenter:
         cancel: Cancel,
     ) -> Generator[PropagationStep, None, Stop]:
         prev = self._label_slices[source].copy()
+        # appearances come from the source slice, which the user saw: a running model would follow a drift
+        models = self._appearances(prev, source, classes) if self.settings.appearance_z is not None else None
         index = source + d
         while 0 <= index < self.n_slices:
             reason = self._blocked(index, source)
@@ -384,13 +403,31 @@ class VolumeSegmenter:
             if reason is not None:
                 return Stop(index, reason)
             self._prefetch(index, d)
-            outcome = self._step(index, prev, index - d, classes)
+            # a slice another scribbled slice propagated to keeps that result unless this one scores
+            # better; a result with other classes is a correction (a class added or dropped), no rival
+            owner = self._owner.get(index)
+            rival = owner not in (None, source) and owner in self._scribbles
+            rival_classes = self._object_classes(self._label_slices[index]) if rival else []
+            before = (self._scores.get(index), self._maps.get(index))
+            outcome = self._step(index, prev, classes, models)
             if outcome is None:
                 self._clear_owned(index, d, source)
+                if rival:
+                    self._restore(index, *before)
+                else:
+                    # the end is a guess: if the object went on, the last slice's area is what is missed
+                    area = np.count_nonzero(self._object_mask(prev)) * self.pixel_area
+                    self._scores[index] = FRONTIER_WEIGHT * area
+                    self._maps.pop(index, None)
                 return Stop(index, "vanished")
             labels, confidence, error, classes = outcome
+            if rival and before[0] is not None and error > before[0] and rival_classes == classes:
+                self._restore(index, *before)
+                return Stop(index, "owned")
             if confidence < self.settings.min_confidence:
                 self._clear_owned(index, d, source)
+                if rival:
+                    self._restore(index, *before)
                 return Stop(index, "low_confidence")
             self._label_slices[index] = labels
             self._owner[index] = source
@@ -402,9 +439,9 @@ class VolumeSegmenter:
         return Stop(index, "edge")
 
     def _step(
-        self, index: int, prev: np.ndarray, prev_index: int, classes: list[int]
+        self, index: int, prev: np.ndarray, classes: list[int], models: dict[int, Appearance] | None
     ) -> tuple[np.ndarray, float, float, list[int]] | None:
-        """Segment slice ``index`` from ``prev`` (slice ``prev_index``'s result); None if every class vanished.
+        """Segment slice ``index`` from ``prev`` (its neighbour's result); None if every class vanished.
 
         Records the slice's expected error and uncertainty map even when confidence is too low to
         write it, so the ranking points at the slice where propagation gave up.
@@ -412,12 +449,16 @@ class VolumeSegmenter:
         s = self.settings
         ring_label = self._ring_label(classes)
         margin, ring_width = self._margins()
-        scribbles = derive_scribbles(prev, classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
-        if s.appearance_z is not None:
-            scribbles = self._prune(scribbles, prev, prev_index, index, classes, ring_label, margin)
-        alive = [k for k in classes if np.any(scribbles == k)]
+        # seeds, ring and band all lie within margin + ring width of the objects: work in that window
+        window = self._window(prev, classes, margin + ring_width)
+        local = derive_scribbles(prev[window], classes, ring_label, self.pixel_spacing, margin, ring_width, s.seeds)
+        if models is not None:
+            local = self._check(local, index, window, models, ring_label)
+        alive = [k for k in classes if np.any(local == k)]
         if not alive:
             return None
+        scribbles = np.zeros(prev.shape, np.int32)
+        scribbles[window] = local
         labels, proba = self._predict(index, scribbles, prev)
         fill = 0 if self.background is None else self.background
         labels[labels == ring_label] = fill
@@ -428,40 +469,54 @@ class VolumeSegmenter:
         alive = [k for k in alive if np.any(labels == k)]
         if not alive:
             return None
-        error, confidence = self._record(index, proba, scribbles > 0, labels, prev, margin + ring_width)
+        band = np.zeros(prev.shape, bool)
+        band[window] = self._band(prev[window], margin + ring_width)
+        error, confidence = self._record(index, proba, scribbles > 0, labels, prev, band)
         return labels, confidence, error, alive
 
-    def _prune(
-        self,
-        scribbles: np.ndarray,
-        prev: np.ndarray,
-        prev_index: int,
-        index: int,
-        classes: list[int],
-        ring_label: int,
-        margin: float,
-    ) -> np.ndarray:
-        """Drop seeds unlike their class on the slice ``prev`` came from; a class short of seeds vanishes."""
-        s = self.settings
-        before = np.asarray(self._slices[prev_index], np.float64)
-        floor = sigma_floor(before)
+    def _appearances(self, labels: np.ndarray, index: int, classes: list[int]) -> dict[int, Appearance]:
+        """Intensity models of each class (its core) and of the background ring on slice ``index``."""
+        margin, ring_width = self._margins()
+        ring_label = self._ring_label(classes)
+        image = np.asarray(self._slices[index], np.float64)
+        floor = sigma_floor(image)
         models = {}
         for k in classes:
-            model = appearance_of(before, class_core(prev == k, self.pixel_spacing, margin), floor)
+            model = appearance_of(image, class_core(labels == k, self.pixel_spacing, margin), floor)
             if model is not None:
                 models[k] = model
-        ring = scribbles == ring_label
-        background = appearance_of(before, ring, floor)
+        ring = derive_scribbles(labels, classes, ring_label, self.pixel_spacing, margin, ring_width) == ring_label
+        background = appearance_of(image, ring, floor)
         if background is not None:
             models[ring_label] = background
-        pruned = prune_by_appearance(scribbles, self._slices[index], models, ring_label, s.appearance_z)
-        if ring.any() and not np.any(pruned == ring_label):
-            # without any background seed every pixel would go to an object class
-            pruned[ring] = ring_label
-        for k in classes:
-            if np.count_nonzero(pruned == k) < s.min_seed_fraction * np.count_nonzero(scribbles == k):
-                pruned[pruned == k] = 0
-        return pruned
+        return models
+
+    def _check(
+        self,
+        scribbles: np.ndarray,
+        index: int,
+        window: tuple[slice, slice],
+        models: dict[int, Appearance],
+        ring_label: int,
+    ) -> np.ndarray:
+        """Check the derived ``scribbles`` (the ``window`` of slice ``index``) against the appearances:
+        a class whose seeds mostly do not fit it any more has vanished (its seeds are removed), the
+        others lose their outliers."""
+        s = self.settings
+        checked, fractions = check_seeds(scribbles, self._slices[index][window], models, ring_label, s.appearance_z)
+        for k, fraction in fractions.items():
+            if fraction < s.min_seed_fraction:
+                checked[checked == k] = 0
+        return checked
+
+    def _window(self, labels: np.ndarray, classes: list[int], reach_mm: float) -> tuple[slice, slice]:
+        """Bounding box of ``classes`` in ``labels`` grown by ``reach_mm`` (+ 2 pixels), clipped to the slice."""
+        rows, cols = np.nonzero(np.isin(labels, classes))
+        grow = [int(np.ceil(reach_mm / p)) + 2 for p in self.pixel_spacing]
+        return (
+            slice(max(rows.min() - grow[0], 0), min(rows.max() + grow[0] + 1, labels.shape[0])),
+            slice(max(cols.min() - grow[1], 0), min(cols.max() + grow[1] + 1, labels.shape[1])),
+        )
 
     # --- helpers ----------------------------------------------------------------------------
     def _predict(
@@ -491,17 +546,22 @@ class VolumeSegmenter:
         scribbled: np.ndarray,
         labels: np.ndarray,
         prev: np.ndarray | None,
-        band_mm: float | None = None,
+        band: np.ndarray | None = None,
     ) -> tuple[float, float]:
-        """Store slice ``index``'s expected error (and uncertainty map); return (error, confidence)."""
+        """Store slice ``index``'s expected error (and uncertainty map); return (error, confidence).
+
+        With probabilities, confidence is their mean maximum over ``band`` minus the scribbled pixels
+        (1 without a band); without, 1 - :func:`shape_change` against ``prev``.
+        """
         if proba is not None:
+            # a predictor that fails on a flat slice (a random walker divides by the image's spread)
+            # returns NaN: treat those pixels as fully uncertain rather than poison the ranking
+            proba = np.nan_to_num(proba, nan=1.0 / max(len(proba), 1))
             error = expected_error(proba, self.pixel_area, ignore=scribbled)
             self._maps[index] = np.round(uncertainty_map(proba) * 255).astype(np.uint8)
             confidence = 1.0
-            if band_mm is not None and prev is not None:
-                band = self._band(prev, band_mm) & ~scribbled
-                if band.any():
-                    confidence = float(full_proba(proba).max(axis=0)[band].mean())
+            if band is not None and np.any(band & ~scribbled):
+                confidence = float(full_proba(proba).max(axis=0)[band & ~scribbled].mean())
         else:
             change = 0.0 if prev is None else shape_change(labels, prev, self.background)
             area = np.count_nonzero(self._object_mask(labels)) * self.pixel_area
@@ -545,18 +605,30 @@ class VolumeSegmenter:
         if index in self._scribbles:
             return "scribbled"
         owner = self._owner.get(index)
-        if owner is not None and owner != source and owner in self._scribbles:
-            if abs(index - owner) < abs(index - source):
-                return "owned"
+        if owner not in (None, source) and owner in self._scribbles and abs(index - owner) < abs(index - source):
+            return "owned"
         return None
 
+    def _restore(self, index: int, score: float | None, uncertainty: np.ndarray | None) -> None:
+        """Put back slice ``index``'s score and map as they were before a prediction that was not kept."""
+        for store, value in ((self._scores, score), (self._maps, uncertainty)):
+            if value is None:
+                store.pop(index, None)
+            else:
+                store[index] = value
+
     def _clear_owned(self, index: int, d: int, source: int) -> None:
-        """Erase the stale results that an earlier propagation from ``source`` left beyond a new stop."""
+        """Erase the stale results that an earlier propagation from ``source`` left from ``index`` on.
+
+        Their scores and maps go too, except ``index``'s own: the caller has just scored that slice.
+        """
+        first = index
         while 0 <= index < self.n_slices and self._owner.get(index) == source and self._blocked(index, source) is None:
             self._label_slices[index] = 0
             del self._owner[index]
-            self._scores.pop(index, None)
-            self._maps.pop(index, None)
+            if index != first:
+                self._scores.pop(index, None)
+                self._maps.pop(index, None)
             index += d
 
     def _reach(self, source: int, d: int) -> int:
@@ -580,7 +652,11 @@ class VolumeSegmenter:
         return image
 
     def _prefetch(self, index: int, d: int) -> None:
-        """Hand the slices ahead to ``predictor.prepare`` so their features are ready (and cached) in time."""
+        """Hand the slices ahead to ``predictor.prepare`` so their features are ready (and cached) in time.
+
+        The Session's signature: ``prepare(items, kind=...)`` with ``items`` (key, image) pairs, the keys
+        and kind being those ``set_image`` gets, so ``set_image`` then finds the features cached.
+        """
         prepare = getattr(self.predictor, "prepare", None)
         if prepare is None or self.settings.prefetch <= 0:
             return
@@ -588,12 +664,8 @@ class VolumeSegmenter:
         ahead = [i for i in ahead if i not in self._prepared]
         if not ahead:
             return
-        options: dict[str, Any] = {}
-        if _accepts(prepare, "keys"):
-            options["keys"] = [(self.key, self.axis, i) for i in ahead]
-        if self.kind is not None and _accepts(prepare, "kind"):
-            options["kind"] = self.kind
-        prepare([self._image(i) for i in ahead], **options)
+        options = {"kind": self.kind} if self.kind is not None and _accepts(prepare, "kind") else {}
+        prepare([((self.key, self.axis, i), self._image(i)) for i in ahead], **options)
         self._prepared.update(ahead)
 
     def _check_index(self, index: int) -> int:

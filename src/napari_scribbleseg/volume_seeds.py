@@ -3,14 +3,15 @@
 Each object class gets seeds well inside its mask (an eroded core, or that core's skeleton, which looks
 like a stroke); the background gets a thin ring outside the union of the objects. Distances are in mm
 (the in-plane pixel spacing given), so anisotropic pixels erode the same physical margin in every
-direction. Seeds that land on intensities unlike their class on the new slice are dropped, which is how
-propagation notices that an object ended although its seeds were carried over.
+direction. Seeds are tested against the new slice's intensities (:func:`check_seeds`): when few of a
+class's seeds still look like it, propagation knows the object ended although its seeds were carried over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -100,7 +101,13 @@ class Appearance:
     sigma: float
 
     def z(self, values: np.ndarray) -> np.ndarray:
+        """Robust z-scores of ``values``."""
         return np.abs(values - self.median) / self.sigma
+
+    def log_density(self, values: np.ndarray) -> np.ndarray:
+        """Gaussian log density of ``values`` up to a shared constant: a broad class (a background of fat,
+        muscle and air) is less likely at any one value than a narrow one at its median."""
+        return -0.5 * self.z(values) ** 2 - np.log(self.sigma)
 
 
 def appearance_of(image: np.ndarray, mask: np.ndarray, floor: float) -> Appearance | None:
@@ -119,39 +126,46 @@ def sigma_floor(image: np.ndarray) -> float:
     return max(1e-3 * float(hi - lo), 1e-12)
 
 
-def prune_by_appearance(
+def check_seeds(
     scribbles: np.ndarray,
     image: np.ndarray,
     models: dict[int, Appearance],
     ring_label: int,
     max_z: float,
-) -> np.ndarray:
-    """Drop derived seeds whose intensity on the new slice does not fit their class; returns a copy.
+) -> tuple[np.ndarray, dict[int, float]]:
+    """Test derived seeds against the new slice's intensities.
 
-    A class seed survives where its robust z-score is at most ``max_z`` and no larger than the
-    background ring's; a ring pixel is dropped where it fits an object class (z <= ``max_z``) better
-    than the background (the object grew into the ring). Classes without a model are left as they are.
+    Returns a copy of ``scribbles`` without the class seeds further than ``max_z`` robust sigmas from
+    their class (outliers: a vessel, a calcification), and, per object class with a model, the fraction
+    of its seeds that fit it: within ``max_z`` and explained at least as well (Gaussian density) by the
+    class as by the background ring. A low fraction means the class is no longer under its seeds.
+    Only outliers are dropped, so a heterogeneous class (a tumour with a darker core) keeps seeds on
+    all its parts. Of the ring only pixels that are clearly object (within 1 sigma of a class and
+    ``max_z`` or more from the background) are dropped: the object moved into the ring there. A ring
+    with wider gaps lets region-growing predictors leak (seen on BraTS with a looser rule).
     """
     out = scribbles.copy()
     values = np.asarray(image, np.float64)
     background = models.get(ring_label)
+    fractions: dict[int, float] = {}
     for k, model in models.items():
         if k == ring_label:
             continue
         seeds = out == k
-        z_k = model.z(values[seeds])
-        keep = z_k <= max_z
+        seed_values = values[seeds]
+        inlier = model.z(seed_values) <= max_z
+        fit = inlier.copy()
         if background is not None:
-            keep &= z_k <= background.z(values[seeds])
-        out.flat[np.flatnonzero(seeds)[~keep]] = 0  # flatnonzero order matches values[seeds]
+            fit &= model.log_density(seed_values) >= background.log_density(seed_values)
+        fractions[k] = float(fit.mean()) if fit.size else 0.0
+        out.flat[np.flatnonzero(seeds)[~inlier]] = 0  # flatnonzero order matches values[seeds]
     if background is not None:
+        # the object moved into the ring: drop ring pixels that are clearly object, not background
         ring = out == ring_label
         ring_values = values[ring]
-        z_bg = background.z(ring_values)
-        drop = np.zeros(ring_values.shape, bool)
+        clearly_object = np.zeros(ring_values.shape, bool)
         for k, model in models.items():
             if k != ring_label:
-                z_k = model.z(ring_values)
-                drop |= (z_k <= max_z) & (z_k < z_bg)
-        out.flat[np.flatnonzero(ring)[drop]] = 0
-    return out
+                clearly_object |= (model.z(ring_values) <= 1.0) & (background.z(ring_values) >= max_z)
+        out.flat[np.flatnonzero(ring)[clearly_object]] = 0
+    return out, fractions

@@ -119,6 +119,44 @@ def test_any_axis_and_features_keyed_per_slice(ball):
     assert len(set(keys)) == len(keys)  # each slice's image set once: nothing recomputed
 
 
+class CachingPredictor(NearestMeanPredictor):
+    """Session-like: "features" (a smoothed slice) computed once per key, in set_image or prepare."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[tuple, np.ndarray] = {}
+        self.computed: list[tuple] = []
+        self.prepared_before_use: list[bool] = []
+
+    def _features(self, key: tuple, image: np.ndarray) -> np.ndarray:
+        if key not in self.cache:
+            self.cache[key] = ndi.gaussian_filter(np.asarray(image, np.float64), 1.0)
+            self.computed.append(key)
+        return self.cache[key]
+
+    def prepare(self, items, kind: str = "auto") -> int:
+        for key, image in items:
+            self._features(key, image)
+        return len(items)
+
+    def set_image(self, image: np.ndarray, kind: str = "auto", key: tuple | None = None) -> None:
+        self.prepared_before_use.append(key in self.cache)
+        self.image = self._features(key, image)
+
+
+def test_features_of_slices_ahead_are_computed_once_and_reused(ball):
+    gt, volume = ball
+    predictor = CachingPredictor()
+    seg = VolumeSegmenter(volume, predictor, kind="mr", background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20)
+    seg.propagate(20)  # again (e.g. after a change of settings): nothing recomputed
+    assert len(predictor.computed) == len(set(predictor.computed))
+    # every slice propagation visited found its features ready (prepared ahead), the first one aside
+    assert all(predictor.prepared_before_use[1:])
+    assert dice(seg.labels == 1, gt) > 0.9
+
+
 def test_a_correction_re_propagates_from_its_slice_only():
     # class 1: a long cylinder along z; class 3: a ball the first scribble does not mention
     shape = (40, 48, 48)
@@ -139,6 +177,20 @@ def test_a_correction_re_propagates_from_its_slice_only():
     # slices nearer to the first scribble (8) than to the correction (28) keep their labels
     assert np.array_equal(seg.labels[:18], before[:18])
     assert dice(seg.labels == 1, rod) > 0.9
+
+
+def test_a_weaker_scribbled_slice_does_not_overwrite_better_results(ball):
+    gt, volume = ball
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20)
+    before = seg.labels.copy()
+    certain = {i: 0.0 for i in range(15, 20)}  # as if slice 20's results there had no expected error
+    seg._scores.update(certain)
+    result = seg.correct(12, user_scribbles(gt[12].astype(np.int32)))
+    assert result.stops[1] == result.stops[1].__class__(15, "owned")
+    assert np.array_equal(seg.labels[15:], before[15:])
+    assert all(seg.scores[i] == 0.0 for i in certain)
 
 
 def test_area_threshold_and_margins_are_in_mm():
@@ -217,6 +269,18 @@ def test_ranking_puts_the_worst_slice_first(ball):
     assert ranking[0] == 14
     assert 20 not in ranking
     assert seg.uncertainty_map(14).mean() > seg.uncertainty_map(16).mean()
+
+
+def test_low_confidence_stops_before_the_slice_and_ranks_it_first(ball):
+    gt, volume = ball
+    volume = volume.copy()
+    volume[14] = noisy(gt[14], seed=9, noise=0.6)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2, settings=PropagationSettings(min_confidence=0.95))
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    result = seg.propagate(20)
+    assert result.stops[-1].index == 14 and result.stops[-1].reason == "low_confidence"
+    assert not seg.labels[:15].any() and seg.labels[15].any()
+    assert seg.ranking()[0] == 14
 
 
 def test_rank_slices_and_uncertainty_functions():
