@@ -162,3 +162,17 @@ def test_grabcut_answer_does_not_depend_on_earlier_calls():
     for _ in range(3):
         predictor.predict(np.where(scribbles == 1, 1, 0) + (np.arange(80) < 5) * 2 * (scribbles == 0))
     assert np.array_equal(predictor.predict_proba(scribbles), first)
+
+
+def test_random_walker_on_a_constant_image_gives_finite_probabilities():
+    from napari_scribbleseg.baselines import RandomWalker
+
+    rw = RandomWalker()
+    rw.set_image(np.full((32, 32), 7.0, np.float32))
+    seeds = np.zeros((32, 32), np.int32)
+    seeds[5, 5:10] = 1
+    seeds[25, 20:25] = 2
+    proba = rw.predict_proba(seeds)
+    assert np.all(np.isfinite(proba))
+    labels = rw.predict(seeds)
+    assert labels[5, 6] == 1 and labels[25, 21] == 2

@@ -51,5 +51,8 @@ class RandomWalker(ClassicalPredictor):
             prob = random_walker(
                 self._work, seeds, beta=self.beta, mode=self.mode, tol=self.tol, channel_axis=-1, return_full_prob=True
             )
+        # skimage scales edge weights by the image's spread: a constant image gives 0/0 = NaN. With no
+        # edges to follow every unseeded pixel is equally likely to be any class.
+        prob = np.nan_to_num(prob, nan=1.0 / len(prob))
         prob = np.clip(prob, 0.0, None).astype(np.float32)
         return prob / np.maximum(prob.sum(axis=0, keepdims=True), 1e-12)
