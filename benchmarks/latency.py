@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     model, source = load_model(args.checkpoint, args.arch)
-    recycled = Session(model, device=args.device, head_size=args.head_size)
-    whole = Session(model, device=args.device, recycle=False, head_size=args.head_size)
+    recycled = Session(model, device=args.device, head_size=args.head_size, num_threads=None)
+    whole = Session(model, device=args.device, recycle=False, head_size=args.head_size, num_threads=None)
     peers = {}
     notes = []
     if not args.no_peers:

@@ -75,6 +75,16 @@ def select_device(device: str = "auto") -> str:
     return "cpu"
 
 
+def default_cpu_threads() -> int | None:
+    """Torch CPU threads for an interactive Session: one core fewer than the machine has (at least 1).
+
+    Returns None when ``OMP_NUM_THREADS`` is set, so a user's explicit choice stands.
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 class Session:
     """Interactive multi-class segmentation of one image or slice at a time with a cached-feature model.
 
@@ -94,8 +104,13 @@ class Session:
     recycle : bool
         Keep image features between interactions (004). ``False`` re-runs the encoder on every
         ``predict``: the "whole network per interaction" reference of the latency benchmark.
-    num_threads : int, optional
-        Calls ``torch.set_num_threads`` (process-wide) when given.
+    num_threads : int, "auto" or None
+        Torch's intra-op CPU threads (process-wide: ``torch.set_num_threads``). ``"auto"`` (default) on
+        a CPU device uses one core fewer than the machine has (at least 1), unless ``OMP_NUM_THREADS``
+        is set: torch's OpenMP threads spin-wait for each other, so when one of them shares its core
+        with another busy thread (napari drawing, a second process) every call slows down many times
+        (measured: 16 ms -> 760 ms per interaction on 2 cores with one other busy process). ``None``
+        leaves torch's setting alone.
     max_batch : int
         Classes per head batch: up to this many scribbled classes run as one batch over the shared
         features; more run in several, and ``predict`` keeps a running arg-max, so memory stays
@@ -129,7 +144,7 @@ class Session:
         cache_size: int = 64,
         zoom_in: bool = True,
         recycle: bool = True,
-        num_threads: int | None = None,
+        num_threads: int | str | None = "auto",
         head_size: int | None = None,
         max_batch: int = 16,
     ):
@@ -140,9 +155,10 @@ class Session:
         from napari_scribbleseg.model import load_checkpoint
         from napari_scribbleseg.model.network import fuse_batchnorm
 
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
         self.device = torch.device(select_device(device))
+        threads = default_cpu_threads() if num_threads == "auto" and self.device.type == "cpu" else num_threads
+        if isinstance(threads, int):
+            torch.set_num_threads(threads)
         if isinstance(model, torch.nn.Module):
             model = copy.deepcopy(model)  # the caller's model (maybe in training) stays untouched
         else:

@@ -328,3 +328,20 @@ def test_255_classes_are_accepted(session):
     scribbles.ravel()[np.arange(255) * 16] = np.arange(1, 256)
     labels = session.predict(scribbles)
     np.testing.assert_array_equal(labels[scribbles > 0], scribbles[scribbles > 0])
+
+
+def test_auto_threads_leave_a_core_free_unless_the_user_chose(model, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(session_module.os, "cpu_count", lambda: 4)
+    Session(model, device="cpu")
+    assert torch.get_num_threads() == 3
+    monkeypatch.setattr(session_module.os, "cpu_count", lambda: 1)
+    Session(model, device="cpu")
+    assert torch.get_num_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    torch.set_num_threads(2)
+    monkeypatch.setattr(session_module.os, "cpu_count", lambda: 8)
+    Session(model, device="cpu")
+    assert torch.get_num_threads() == 2
+    Session(model, device="cpu", num_threads=None)
+    assert torch.get_num_threads() == 2
