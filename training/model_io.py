@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
 from napari_scribbleseg.model.guidance import guidance_crops, slic_superpixels
-from napari_scribbleseg.session import _OUTSIDE_LOGIT as OUTSIDE_LOGIT
+from napari_scribbleseg.model.crop import OUTSIDE_LOGIT
+from napari_scribbleseg.model.crop import zoom_masks as crop_zoom_masks
 from training.items import TrainItem
 
 
@@ -59,15 +60,9 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
 
 
 def zoom_masks(item: TrainItem) -> np.ndarray:
-    """(K, E, E) what each scribbled class's zoom box must hold, as the Session decides: the class's
-    previous mask and strokes when it has a previous mask, nothing (the whole image) otherwise."""
-    classes = np.asarray(item.scribbled_classes)
-    masks = np.zeros((len(classes), *item.gt.shape), bool)
-    if item.prev is not None:
-        prev = item.prev[None] == classes[:, None, None]
-        has_prev = prev.reshape(len(classes), -1).any(1)
-        masks[has_prev] = prev[has_prev] | (item.scribbles[None] == classes[has_prev, None, None])
-    return masks
+    """(K, H, W) what each scribbled class's zoom box must hold: the Session's own rule
+    (:func:`napari_scribbleseg.model.crop.zoom_masks`), so training crops as inference does."""
+    return crop_zoom_masks(item.scribbles, list(item.scribbled_classes), item.prev)
 
 
 def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.device) -> HeadBatch:

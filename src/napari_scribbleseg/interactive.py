@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from napari_scribbleseg.errors import InputError, NotReadyError
+from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import Predictor
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
 
@@ -296,9 +296,9 @@ class InteractiveSegmenter:
                     self._set_image(request.key)
                 labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev), np.int32)
         if labels.shape != request.scribbles.shape:
-            raise NotReadyError(
+            raise InputError(
                 f"the predictor returned shape {labels.shape} for scribbles {request.scribbles.shape}; "
-                "it must return one label per pixel"
+                "it must return one label per pixel: fix the predictor or choose another model"
             )
         return Result(request.generation, request.key, labels, t_image, (time.perf_counter() - t0) * 1e3)
 
@@ -399,7 +399,8 @@ class InteractiveSegmenter:
             for other in sorted(self.accepted):
                 if other[0] == axis and other != key:
                     volume.lock(other[1])
-            for other, strokes in self.scribbles.items():
+            # a copy: the GUI thread adds slices to self.scribbles while the user browses
+            for other, strokes in list(self.scribbles.items()):
                 if other[0] != axis or not np.any(strokes.labels):
                     continue
                 if other == key or not np.array_equal(self._given.get(other), strokes.labels):

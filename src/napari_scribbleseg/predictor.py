@@ -5,8 +5,8 @@ A predictor is anything with ``set_image(image) -> None`` and ``predict(scribble
 - ``image``: (H, W) grey or (H, W, 3) RGB array, any real dtype (see :mod:`napari_scribbleseg.imaging`);
 - ``scribbles``: (H, W) int map, 0 = none, k >= 1 = class k (a binary task: 1 = object, 2 = background);
 - ``prev``: the previous (H, W) int label map or None;
-- returns an (H, W) int32 label map in which every pixel has exactly one class (0 only where nothing is
-  scribbled at all) and every scribbled pixel keeps its class.
+- returns an (H, W) int32 label map in which every pixel has exactly one label and every scribbled pixel
+  keeps its class; 0 means "no class won" (the background logit, e.g. where only class 1 is scribbled).
 
 ``predict_proba(scribbles, prev=None) -> (K, H, W) float`` is optional, over the scribbled classes in
 ascending order. Built-in predictors are created by name with :func:`get_predictor`.

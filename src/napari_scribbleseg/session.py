@@ -495,11 +495,11 @@ class Session:
         self._cache[key] = state
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
-            oldest = next(iter(self._cache))
-            if oldest == self._key:  # never evict the image being segmented
-                self._cache.move_to_end(oldest)
-                oldest = next(iter(self._cache))
-            del self._cache[oldest]
+            # never evict the image being segmented nor the one just stored
+            victims = [k for k in self._cache if k != self._key and k != key]
+            if not victims:
+                break
+            del self._cache[victims[0]]
 
 
 def _hashable(value: Any) -> Hashable:

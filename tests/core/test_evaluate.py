@@ -250,3 +250,18 @@ def test_cli_writes_its_files_and_prints_the_summary(tmp_path):
         capture_output=True, text=True, env={"PYTHONPATH": str(SRC), "PATH": ""}, timeout=120,
     )
     assert bad.returncode == 2 and "nonesuch" in bad.stderr
+
+
+def test_a_predictor_returning_the_wrong_shape_is_named():
+    class Broken:
+        def set_image(self, image):
+            pass
+
+        def predict(self, scribbles, prev=None):
+            return np.zeros((5, 5), np.int32)
+
+    image = np.zeros((32, 32), np.uint8)
+    gt = np.zeros((32, 32), np.uint8)
+    gt[8:24, 8:24] = 1
+    with pytest.raises(InputError, match=r"returned shape \(5, 5\).*\(32, 32\)"):
+        evaluate({"broken": Broken()}, [(image, gt)], max_interactions=2)

@@ -345,3 +345,13 @@ def test_auto_threads_leave_a_core_free_unless_the_user_chose(model, monkeypatch
     assert torch.get_num_threads() == 2
     Session(model, device="cpu", num_threads=None)
     assert torch.get_num_threads() == 2
+
+
+def test_a_one_entry_cache_keeps_working_across_images(model):
+    session = Session(model, device="cpu", cache_size=1)
+    for seed in range(3):
+        session.set_image(_image(seed))
+        scribbles = np.zeros((96, 80), np.int32)
+        scribbles[10, 10:20] = 1
+        assert session.predict(scribbles).shape == (96, 80)
+    assert session.encoder_calls == 3

@@ -176,6 +176,11 @@ def run_sample(
         start = time.perf_counter()
         out = predictor.predict(scribbles.copy(), prev=None if pred is None else pred.copy())
         times.append(time.perf_counter() - start)
+        if np.shape(out) != gt.shape:
+            raise InputError(
+                f"predictor {predictor_name!r} returned shape {np.shape(out)} for an image of {gt.shape}; predict must "
+                "return one (H, W) label per pixel"
+            )
         return as_label_map(out, gt.shape)
 
     for step in range(settings.max_interactions):
