@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -272,6 +273,7 @@ def write_labels(
     spacing: tuple[float, float, float] | None = None,
     origin: tuple[float, float, float] | None = None,
     direction: np.ndarray | None = None,
+    dicom_meta: dict[str, Any] | None = None,
 ) -> Path:
     """Write a label volume, keeping the image's geometry.
 
@@ -288,6 +290,10 @@ def write_labels(
         study tags) are used unless given explicitly.
     spacing, origin, direction
         (z, y, x) mm, (x, y, z) mm, 3x3 ITK direction cosines.
+    dicom_meta : dict, optional
+        For a DICOM series: the source series' ``patient_id``, ``patient_name``, ``study_instance_uid``
+        and ``frame_of_reference_uid`` (as :func:`read_volume` puts them in ``Volume.meta``), used
+        instead of ``like.meta`` (the napari writer has the layer's metadata, not a Volume).
 
     Returns
     -------
@@ -308,7 +314,9 @@ def write_labels(
     direction = direction if direction is not None else (like.direction if like else np.eye(3))
     suffix = _suffix(path)
     if suffix == "":
-        return _write_dicom_series(path, array, spacing, origin, direction, like.meta if like else {})
+        if dicom_meta is None:
+            dicom_meta = like.meta if like else {}
+        return _write_dicom_series(path, array, spacing, origin, direction, dicom_meta)
     if suffix not in VOLUME_SUFFIXES or suffix == ".dcm":
         raise InputError(
             f"cannot write labels to {path} (suffix {suffix!r}); use .nii.gz, .nii, .mha, .mhd, .nrrd, "

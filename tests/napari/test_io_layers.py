@@ -43,8 +43,11 @@ def test_file_round_trip_keeps_geometry(tmp_path, suffix):
 def test_dicom_series_round_trip_keeps_geometry(tmp_path):
     labels0 = np.zeros((5, 16, 18), np.uint8)
     labels0[1:4, 4:10, 5:12] = 1
+    source_tags = {"patient_id": "P42", "study_instance_uid": "1.2.826.0.1.3680043.2.1125.42",
+                   "frame_of_reference_uid": "1.2.826.0.1.3680043.2.1125.43"}
     series = write_labels(
-        tmp_path / "ct_series", labels0 * 40, spacing=(2.5, 0.9, 0.9), origin=(5.0, -3.0, 100.0), direction=np.eye(3)
+        tmp_path / "ct_series", labels0 * 40, spacing=(2.5, 0.9, 0.9), origin=(5.0, -3.0, 100.0), direction=np.eye(3),
+        dicom_meta=source_tags,
     )
     assert _reader.get_reader(str(series)) is not None
     [(data, meta, kind)] = _reader.read_layers(str(series))
@@ -53,6 +56,9 @@ def test_dicom_series_round_trip_keeps_geometry(tmp_path):
     back = read_volume(out)
     assert np.array_equal(back.array, labels0)
     assert back.spacing == pytest.approx((2.5, 0.9, 0.9)) and back.origin == pytest.approx((5.0, -3.0, 100.0))
+    # the saved labels stay in the source series' patient, study and frame of reference
+    for key, value in source_tags.items():
+        assert back.meta.get(key) == value
 
 
 def test_reader_declines_other_files(tmp_path):

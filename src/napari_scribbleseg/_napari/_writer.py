@@ -17,7 +17,8 @@ from napari_scribbleseg.io import write_labels
 
 
 def geometry_of(meta: dict[str, Any]) -> dict[str, Any]:
-    """spacing (z, y, x), origin (x, y, z) and 3x3 direction for :func:`write_labels` from layer attributes."""
+    """spacing (z, y, x), origin (x, y, z), 3x3 direction and the source DICOM series' identifying tags
+    (patient, study, frame of reference) for :func:`write_labels`, from layer attributes."""
     stored = (meta.get("metadata") or {}).get("geometry") or {}
     scale = [float(s) for s in meta.get("scale", (1.0, 1.0, 1.0))]
     translate = [float(t) for t in meta.get("translate", (0.0, 0.0, 0.0))]
@@ -26,7 +27,12 @@ def geometry_of(meta: dict[str, Any]) -> dict[str, Any]:
         translate = [0.0, *translate]
     origin = stored.get("origin") or list(reversed(translate[-3:]))
     direction = np.asarray(stored.get("direction", np.eye(3)), float)
-    return {"spacing": tuple(scale[-3:]), "origin": tuple(origin), "direction": direction}
+    return {
+        "spacing": tuple(scale[-3:]),
+        "origin": tuple(origin),
+        "direction": direction,
+        "dicom_meta": dict(stored.get("dicom") or {}),
+    }
 
 
 def write_labels_layer(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
