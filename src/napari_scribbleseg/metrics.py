@@ -22,7 +22,7 @@ def _check(pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None) -> tuple
     if ignore is not None:
         ignore = np.asarray(ignore, bool)
         if ignore.shape != gt.shape:
-            raise InputError(f"ignore mask has shape {ignore.shape} but ground truth {gt.shape}")
+            raise InputError(f"ignore mask has shape {ignore.shape} but ground truth {gt.shape}; pass an ignore mask of the ground truth's shape (or None)")
         valid = ~ignore
     return pred, valid
 

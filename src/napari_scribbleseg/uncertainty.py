@@ -80,7 +80,7 @@ def expected_error(proba: np.ndarray, pixel_area: float = 1.0, ignore: np.ndarra
     if ignore is not None:
         ignore = np.asarray(ignore, bool)
         if ignore.shape != wrong.shape:
-            raise InputError(f"ignore mask has shape {ignore.shape} but the probabilities are {wrong.shape}")
+            raise InputError(f"ignore mask has shape {ignore.shape} but the probabilities are {wrong.shape}; pass an (H, W) ignore mask of the slice's shape")
         wrong = wrong[~ignore]
     return float(wrong.sum(dtype=np.float64) * pixel_area)
 
@@ -121,7 +121,7 @@ def labels_from_proba(proba: np.ndarray, classes: Sequence[int], scribbles: np.n
     """
     p = full_proba(proba)
     if p.shape[0] not in (len(classes), len(classes) + 1):
-        raise InputError(f"probabilities have {p.shape[0]} classes but {len(classes)} classes are scribbled")
+        raise InputError(f"probabilities have {p.shape[0]} classes but {len(classes)} classes are scribbled; pass the classes predict_proba was computed for, ascending")
     table = np.asarray([*classes, 0][: p.shape[0]], np.int32)
     labels = table[p.argmax(axis=0)]
     scribbled = np.asarray(scribbles) > 0

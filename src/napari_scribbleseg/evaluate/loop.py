@@ -98,7 +98,7 @@ def task_labels(sample: "Sample", multi_region: bool) -> tuple[np.ndarray, np.nd
     gt = np.asarray(sample.gt)
     ignore = np.zeros(gt.shape, bool) if sample.ignore is None else np.asarray(sample.ignore, bool)
     if ignore.shape != gt.shape:
-        raise InputError(f"sample {sample.name!r}: ignore mask {ignore.shape} does not match gt {gt.shape}")
+        raise InputError(f"sample {sample.name!r}: ignore mask {ignore.shape} does not match gt {gt.shape}; give the sample an ignore mask of its ground truth's shape (or None)")
     valid = ~ignore
     if not multi_region:
         obj = gt > 0
@@ -188,7 +188,7 @@ def run_sample(
             for k in classes:
                 first = simulate(gt, _missing(gt, k), ignore)
                 if first is None:
-                    raise InputError(f"sample {sample.name!r}: the simulator placed no stroke on class {k}")
+                    raise InputError(f"sample {sample.name!r}: the simulator placed no stroke on class {k} (the region is thinner than the stroke or all ignored); lower `width` or leave the sample out")
                 add(first)
             pred = predict()
         else:
