@@ -60,6 +60,20 @@ def test_accept_keeps_foreign_labels_and_clear_keeps_accepted(segment, paint):
     assert committed.data[20, 30] == 1  # accepted labels survive a clear
 
 
+def test_reaccept_keeps_a_hand_edit_of_an_accepted_pixel(segment, paint):
+    viewer, widget = segment
+    committed = widget.committed_layer
+    paint(widget.scribble_layer, [(20, 10)], 1)
+    widget.accept()
+    assert committed.data[20, 30] == 1
+    committed.data[20, 30] = 7  # the user corrects one accepted pixel by hand
+    widget.select_class(3)
+    paint(widget.scribble_layer, [(20, 40)], 3)  # the prediction now claims that pixel as class 3
+    assert widget.output_layer.data[20, 30] == 3
+    widget.accept()
+    assert committed.data[20, 30] == 7 and committed.data[20, 55] == 3
+
+
 def test_background_class_is_not_accepted(segment, paint):
     viewer, widget = segment
     paint(widget.scribble_layer, [(20, 15)], 1)

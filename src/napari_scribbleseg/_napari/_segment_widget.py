@@ -65,7 +65,7 @@ class SegmentWidget(QWidget):
         self.committed_layer: Labels | None = None
         self._predictor: Predictor | None = None
         self._checkpoint: str | None = None
-        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> pixels an accept wrote
+        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> label an accept wrote per pixel (0: none)
         self._key: tuple = ()
         self._worker: Any = None
         self._pending = None
@@ -608,7 +608,8 @@ class SegmentWidget(QWidget):
         if layer is None or layer not in self.viewer.layers:
             layer = self.committed_layer = self._committed_layer_for(self.image_layer, _layers.spatial_shape(self.image_layer))
             self._apply_colors()
-        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, bool))
+        # the values written, not a mask: a pixel the user has since repainted by hand is no longer ours
+        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, np.int32))
         index = _slice_index(key)
         committed, owned_slice = merge_owned(
             _layers.labels_slice(layer, key), owned[index], labels, background=self.classes.background()
