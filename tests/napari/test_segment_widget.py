@@ -177,3 +177,30 @@ def test_start_on_a_second_image_keeps_the_first_session_layers(segment, paint):
     widget.contour.setChecked(True)
     widget.opacity.setValue(30)
     assert widget.output_layer.contour == 2 and widget.output_layer.opacity == pytest.approx(0.3)
+
+
+def test_a_new_layer_that_reuses_a_removed_layers_id_starts_clean(segment, paint, monkeypatch):
+    """Python reuses ids of freed objects; state of a removed layer must not stick to a new one."""
+    import builtins
+
+    from napari_scribbleseg._napari import _segment_widget as module
+
+    viewer, widget = segment
+    paint(widget.scribble_layer, [(20, 10)], 1)
+    widget.accept()  # every pixel of the old committed layer is now "written by us" as 1
+    old_scribbles, old_committed = widget.scribble_layer, widget.committed_layer
+    viewer.layers.remove(old_scribbles)
+    viewer.layers.remove(old_committed)
+    new_scribbles = viewer.add_labels(np.zeros((40, 60), np.uint8), name="strokes 2")
+    new_committed = viewer.add_labels(np.ones((40, 60), np.int32), name="user labels")  # the user's own 1s
+    reuse = {builtins.id(new_scribbles): builtins.id(old_scribbles), builtins.id(new_committed): builtins.id(old_committed)}
+    monkeypatch.setattr(module, "id", lambda o: reuse.get(builtins.id(o), builtins.id(o)), raising=False)
+    widget.scribble_combo.setCurrentText("strokes 2")
+    widget.committed_combo.setCurrentText("user labels")
+    widget.start("photo")
+    assert widget.scribble_layer is new_scribbles and widget.committed_layer is new_committed
+    widget.select_class(3)
+    paint(new_scribbles, [(20, 40)], 3)
+    assert np.all(widget.output_layer.data == 3)  # the new scribble layer's strokes reach the widget
+    widget.accept()
+    assert np.all(new_committed.data == 1)  # none of the user's labels counts as written by the widget

@@ -203,6 +203,12 @@ class SegmentWidget(QWidget):
             self.output_layer = None
         if removed is self.committed_layer:
             self.committed_layer = None
+        # state keyed by id(layer): Python reuses the id of a freed layer for a new one, which would
+        # otherwise inherit it (a scribble layer never connected, user labels taken for ours)
+        self._owned.pop(id(removed), None)
+        if id(removed) in self._connected:
+            self._disconnect_scribbles(removed)
+            self._shape_redo.clear()
         self._refresh_layer_choices()
 
     # set-up -------------------------------------------------------------------------------------
@@ -300,7 +306,7 @@ class SegmentWidget(QWidget):
         if isinstance(layer, Labels):
             layer.events.paint.connect(self._stroke_finished)
             layer.events.labels_update.connect(self._stroke_moving)
-            layer.events.selected_label.connect(lambda e: self.classes.select(int(layer.selected_label)))
+            layer.events.selected_label.connect(self._label_picked)
         layer.events.data.connect(self._stroke_finished)
         bindings = {
             "Control-Z": self.undo,
@@ -314,6 +320,19 @@ class SegmentWidget(QWidget):
         for key, action in bindings.items():
             layer.bind_key(key, lambda _layer, action=action: action(), overwrite=True)
         self._connected.add(id(layer))
+
+    def _disconnect_scribbles(self, layer: Labels | Shapes) -> None:
+        """Undo :meth:`_connect_scribbles` (the layer left the viewer; it may come back or its id be reused)."""
+        if isinstance(layer, Labels):
+            layer.events.paint.disconnect(self._stroke_finished)
+            layer.events.labels_update.disconnect(self._stroke_moving)
+            layer.events.selected_label.disconnect(self._label_picked)
+        layer.events.data.disconnect(self._stroke_finished)
+        self._connected.discard(id(layer))
+
+    def _label_picked(self, event: Any) -> None:
+        """The scribble layer's brush label changed (napari's own controls): show it in the class table."""
+        self.classes.select(int(event.source.selected_label))
 
     # model --------------------------------------------------------------------------------------
     def set_predictor(self, predictor: Predictor | str) -> None:
