@@ -204,3 +204,20 @@ def test_a_new_layer_that_reuses_a_removed_layers_id_starts_clean(segment, paint
     assert np.all(widget.output_layer.data == 3)  # the new scribble layer's strokes reach the widget
     widget.accept()
     assert np.all(new_committed.data == 1)  # none of the user's labels counts as written by the widget
+
+
+def test_load_checkpoint_builds_the_model_once(segment, monkeypatch):
+    from napari_scribbleseg._napari import _notify
+
+    viewer, widget = segment
+    built, errors = [], []
+    monkeypatch.setattr(_notify, "report", lambda exc: errors.append(exc))
+
+    def build(name):
+        built.append((name, widget._checkpoint))
+        raise FileNotFoundError("no such checkpoint")
+
+    monkeypatch.setattr(widget, "_build_predictor", build)
+    widget.load_checkpoint("missing.pt")
+    assert built == [("default", "missing.pt")]  # one load, not one per combo-box signal
+    assert len(errors) == 1 and "missing.pt" not in str(widget._checkpoint)

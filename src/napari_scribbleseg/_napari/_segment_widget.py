@@ -388,7 +388,10 @@ class SegmentWidget(QWidget):
     def load_checkpoint(self, path: str) -> None:
         """Use the model in checkpoint ``path`` (a self-describing ``.pt`` file)."""
         self._checkpoint = str(path)
+        # without blocking, the combo's signal would build (and fail) the model once more on its own
+        self.model_combo.blockSignals(True)
         self.model_combo.setCurrentText("default")
+        self.model_combo.blockSignals(False)
         self._predictor = None
         try:
             self.set_predictor(self._ensure_predictor())
