@@ -84,6 +84,19 @@ def labels_slice(layer: Labels, key: tuple) -> np.ndarray:
     return np.array(layer.data[_index(key)], np.int32)
 
 
+def _on_slice(coords: np.ndarray, key: tuple) -> bool:
+    """Whether all vertices ``coords`` (N, D) lie on slice ``key`` (always, for 2-D data)."""
+    if not key:
+        return True
+    axis, index = key
+    return coords.shape[1] >= 3 and bool(np.all(np.round(coords[:, axis]) == index))
+
+
+def shapes_on_slice(layer: Shapes, key: tuple) -> list[int]:
+    """Indices (ascending, i.e. oldest first) of the shapes of ``layer`` lying on slice ``key``."""
+    return [i for i, coords in enumerate(layer.data) if _on_slice(np.asarray(coords, float), key)]
+
+
 def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int]) -> np.ndarray:
     """Rasterise the shapes of a Shapes layer lying on slice ``key`` into an (H, W) int32 scribble map.
 
@@ -94,11 +107,10 @@ def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int]) -> np.ndarra
     classes = layer.features["label"].to_numpy() if "label" in layer.features else np.ones(len(layer.data), int)
     for coords, kind, label in zip(layer.data, layer.shape_type, classes):
         coords = np.asarray(coords, float)
+        if not _on_slice(coords, key):
+            continue
         if key:
-            axis, index = key
-            if coords.shape[1] < 3 or not np.all(np.round(coords[:, axis]) == index):
-                continue
-            coords = np.delete(coords, axis, axis=1)
+            coords = np.delete(coords, key[0], axis=1)
         coords = coords[:, -2:]
         if kind == "ellipse":
             coords = _ellipse_outline(coords)

@@ -519,21 +519,28 @@ class SegmentWidget(QWidget):
         else:
             self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
 
-    def _shape_history(self, layer: Shapes, undo: bool) -> None:
-        """Undo removes the last shape (kept for redo), redo adds it back; the data event re-predicts."""
+    def _shape_history(self, layer: Shapes, undo: bool) -> bool:
+        """Undo removes the last shape on the slice in view (kept for redo), redo adds it back.
+
+        The layer's data event re-predicts. Returns whether a shape was removed or added.
+        """
         if undo:
-            if len(layer.data) == 0:
-                return
-            last = len(layer.data) - 1
+            on_slice = _layers.shapes_on_slice(layer, self._key)
+            if not on_slice:
+                return False
+            last = on_slice[-1]
             label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
             self._shape_redo.append((layer.data[last], layer.shape_type[last], label))
             layer.selected_data = {last}
             layer.remove_selected()
-        elif self._shape_redo:
-            data, kind, label = self._shape_redo.pop()
-            if "label" in layer.features:
-                layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
-            layer.add(data, shape_type=kind)
+            return True
+        if not self._shape_redo:
+            return False
+        data, kind, label = self._shape_redo.pop()
+        if "label" in layer.features:
+            layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
+        layer.add(data, shape_type=kind)
+        return True
 
     @notify_errors
     def clear(self) -> None:
@@ -541,8 +548,8 @@ class SegmentWidget(QWidget):
         if self.segmenter is None:
             return
         if isinstance(self.scribble_layer, Shapes):
-            while len(self.scribble_layer.data):
-                self._shape_history(self.scribble_layer, undo=True)
+            while self._shape_history(self.scribble_layer, undo=True):  # other slices' shapes stay
+                pass
         self._restore(self.segmenter.clear(self._key))
         self._show(np.zeros(self.segmenter.slice_shape(self._key), np.int32))
 
