@@ -221,3 +221,22 @@ def test_load_checkpoint_builds_the_model_once(segment, monkeypatch):
     widget.load_checkpoint("missing.pt")
     assert built == [("default", "missing.pt")]  # one load, not one per combo-box signal
     assert len(errors) == 1 and "missing.pt" not in str(widget._checkpoint)
+
+
+def test_class_picked_applies_to_new_shapes(make_napari_viewer, image):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="photo")
+    shapes = viewer.add_shapes([np.array([[20, 8], [20, 20]])], shape_type=["path"], name="strokes")  # no label feature
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("nearest")
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("photo")
+    [f for k, f in shapes.keymap.items() if str(k) == "Alt+2"][0](shapes)
+    shapes.add(np.array([[5, 45], [35, 55]]), shape_type="path")
+    assert list(shapes.features["label"]) == [1, 2]
+    assert widget.output_layer.data[20, 10] == 1 and widget.output_layer.data[20, 55] == 2
+    widget.select_class(3)
+    shapes.add(np.array([[2, 2], [2, 6]]), shape_type="path")
+    assert list(shapes.features["label"]) == [1, 2, 3]

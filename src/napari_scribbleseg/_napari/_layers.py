@@ -97,6 +97,19 @@ def shapes_on_slice(layer: Shapes, key: tuple) -> list[int]:
     return [i for i, coords in enumerate(layer.data) if _on_slice(np.asarray(coords, float), key)]
 
 
+def set_shape_class(layer: Shapes, value: int) -> None:
+    """Make ``value`` the class (``label`` feature) of shapes drawn next on ``layer``.
+
+    Adds the ``label`` feature (1 for the shapes already there, as :func:`shapes_slice` reads them) if
+    the layer has none.
+    """
+    if "label" not in layer.features:
+        features = layer.features.copy()
+        features["label"] = np.ones(len(layer.data), int)
+        layer.features = features
+    layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": int(value)}
+
+
 def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int]) -> np.ndarray:
     """Rasterise the shapes of a Shapes layer lying on slice ``key`` into an (H, W) int32 scribble map.
 

@@ -409,6 +409,8 @@ class SegmentWidget(QWidget):
         layer = self.scribble_layer
         if isinstance(layer, Labels) and layer.selected_label != value:
             layer.selected_label = value
+        elif isinstance(layer, Shapes):
+            _layers.set_shape_class(layer, value)
 
     def _apply_colors(self) -> None:
         colors = self.classes.colors()
@@ -538,8 +540,12 @@ class SegmentWidget(QWidget):
             return False
         data, kind, label = self._shape_redo.pop()
         if "label" in layer.features:
-            layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
-        layer.add(data, shape_type=kind)
+            brush = int(layer.feature_defaults["label"].iloc[0])
+            _layers.set_shape_class(layer, label)
+            layer.add(data, shape_type=kind)
+            _layers.set_shape_class(layer, brush)  # the class picked for new shapes stays picked
+        else:
+            layer.add(data, shape_type=kind)
         return True
 
     @notify_errors
