@@ -240,3 +240,24 @@ def test_class_picked_applies_to_new_shapes(make_napari_viewer, image):
     widget.select_class(3)
     shapes.add(np.array([[2, 2], [2, 6]]), shape_type="path")
     assert list(shapes.features["label"]) == [1, 2, 3]
+
+
+def test_shapes_follow_the_image_scale_and_translate(make_napari_viewer, image):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="photo", scale=(2.0, 2.0), translate=(10.0, 0.0))  # world = 2 * pixel + (10, 0)
+    # drawn in world units on a layer with the default scale: the image pixel (20, 50) is world (50, 100)
+    shapes = viewer.add_shapes(
+        [np.array([[50, 16], [50, 40]]), np.array([[20, 100], [70, 100]])],
+        shape_type=["path", "path"], features={"label": [1, 3]}, name="strokes",
+    )
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("nearest")
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("photo")
+    scribbles = widget.segmenter.scribbles_of(()).labels
+    assert scribbles[20, 8] == 1 and scribbles[20, 50] == 3 and scribbles[5, 50] == 3
+    assert not np.any(scribbles[:, 23:48])  # the class-1 path ends at pixel 20 (world 40), not at 40
+    assert widget.output_layer.data[20, 12] == 1 and widget.output_layer.data[20, 55] == 3
+    assert len(shapes.data) == 2

@@ -112,3 +112,18 @@ def test_shapes_undo_and_clear_touch_only_the_slice_in_view(make_napari_viewer, 
     widget.clear()
     assert len(shapes.data) == 1 and np.asarray(shapes.data[0])[0, 0] == 4  # slice 4's stroke is kept
     assert not np.any(widget.output_layer.data[10])
+
+
+def test_shapes_in_world_units_land_on_the_right_slice(volume_widget):
+    viewer, widget = volume_widget  # the ball has scale (2, 1, 1): world z 20 mm is slice 10
+    shapes = viewer.add_shapes(
+        [np.array([[20, 20, 16], [20, 20, 24]]), np.array([[20, 2, 2], [20, 2, 37]])],
+        shape_type=["path", "path"], features={"label": [1, 2]}, name="strokes",
+    )
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("ball")
+    assert widget.scribble_layer is shapes and widget._key == (0, 10)
+    scribbles = widget.segmenter.scribbles_of((0, 10)).labels
+    assert scribbles[20, 20] == 1 and scribbles[2, 20] == 2
+    widget.undo()  # the class-2 stroke lies on slice 10 in the image's coordinates
+    assert len(shapes.data) == 1 and list(shapes.features["label"]) == [1]

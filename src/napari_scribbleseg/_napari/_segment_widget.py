@@ -477,7 +477,7 @@ class SegmentWidget(QWidget):
     def _painted(self) -> np.ndarray:
         shape = self.segmenter.slice_shape(self._key)
         if isinstance(self.scribble_layer, Shapes):
-            return _layers.shapes_slice(self.scribble_layer, self._key, shape)
+            return _layers.shapes_slice(self.scribble_layer, self._key, shape, self.image_layer)
         return _layers.labels_slice(self.scribble_layer, self._key)
 
     # strokes ------------------------------------------------------------------------------------
@@ -527,7 +527,7 @@ class SegmentWidget(QWidget):
         The layer's data event re-predicts. Returns whether a shape was removed or added.
         """
         if undo:
-            on_slice = _layers.shapes_on_slice(layer, self._key)
+            on_slice = _layers.shapes_on_slice(layer, self._key, self.image_layer)
             if not on_slice:
                 return False
             last = on_slice[-1]
