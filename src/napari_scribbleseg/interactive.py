@@ -80,7 +80,7 @@ class Result:
 
 
 def merge_owned(
-    committed: np.ndarray, owned: np.ndarray, labels: np.ndarray, background: Iterable[int] = ()
+    committed: np.ndarray, written: np.ndarray, labels: np.ndarray, background: Iterable[int] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write ``labels`` into ``committed`` without overwriting labels that were not written by us.
 
@@ -88,8 +88,10 @@ def merge_owned(
     ----------
     committed : (...) int array
         The committed labels (e.g. a slice of the user's label layer).
-    owned : (...) bool array
-        True where ``committed`` holds a label that an earlier accept wrote (ours to replace).
+    written : (...) int array
+        The label an earlier accept wrote at each pixel, 0 where it wrote nothing. A pixel is ours to
+        replace only while ``committed`` still holds that value there: one the user has since painted
+        over by hand is theirs.
     labels : (...) int array
         The prediction to accept; 0 and the ``background`` classes are not written.
     background : iterable of int
@@ -97,23 +99,27 @@ def merge_owned(
 
     Returns
     -------
-    committed, owned : new arrays
+    committed, written : new arrays (``written`` int32)
         Pixels that are free (0) or ours take the prediction; ours that the prediction no longer claims
-        become 0 again; every other label is kept as it was.
+        become 0 again; every other label (including hand edits of pixels we wrote) is kept as it was.
     """
     committed = np.array(committed, copy=True)
-    owned = np.array(owned, bool, copy=True)
+    written = np.asarray(written)
+    if written.dtype == bool:
+        raise TypeError("merge_owned takes the label values written (int), not a bool mask")
+    owned = (written != 0) & (committed == written)
+    written = np.where(owned, written, 0).astype(np.int32)
     claim = labels > 0
     for b in background:
         claim &= labels != b
     writable = (committed == 0) | owned
     released = owned & ~claim
     committed[released] = 0
-    owned[released] = False
+    written[released] = 0
     take = writable & claim
     committed[take] = labels[take]
-    owned[take] = True
-    return committed, owned
+    written[take] = labels[take]
+    return committed, written
 
 
 class InteractiveSegmenter:

@@ -73,15 +73,24 @@ def test_volume_slices_keep_their_own_strokes_and_features():
 def test_accept_keeps_labels_it_does_not_own():
     committed = np.zeros((4, 4), np.int32)
     committed[0, 0] = 7  # the user's own label
-    owned = np.zeros((4, 4), bool)
+    owned = np.zeros((4, 4), np.int32)
     first = np.ones((4, 4), np.int32)
     committed, owned = merge_owned(committed, owned, first)
-    assert committed[0, 0] == 7 and committed[1, 1] == 1 and not owned[0, 0]
+    assert committed[0, 0] == 7 and committed[1, 1] == 1 and owned[0, 0] == 0
     second = np.zeros((4, 4), np.int32)
     second[3, 3] = 2
     second[2, 2] = 5  # background class: not written
     committed, owned = merge_owned(committed, owned, second, background=[5])
     assert committed[0, 0] == 7 and committed[3, 3] == 2 and committed[1, 1] == 0 and committed[2, 2] == 0
+
+
+def test_reaccept_keeps_a_hand_edit_of_a_pixel_it_wrote():
+    committed, written = merge_owned(np.zeros(4, np.int32), np.zeros(4, np.int32), np.array([1, 1, 1, 0]))
+    committed[2] = 7  # the user corrects a pixel the accept wrote
+    committed, written = merge_owned(committed, written, np.array([1, 1, 0, 0]))
+    assert committed.tolist() == [1, 1, 7, 0]
+    committed, written = merge_owned(committed, written, np.array([2, 2, 2, 2]))
+    assert committed.tolist() == [2, 2, 7, 2]  # still the user's, even when the prediction claims it
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,20 @@ def test_accept_keeps_foreign_labels_and_clear_keeps_accepted(segment, paint):
     assert committed.data[20, 30] == 1  # accepted labels survive a clear
 
 
+def test_reaccept_keeps_a_hand_edit_of_an_accepted_pixel(segment, paint):
+    viewer, widget = segment
+    committed = widget.committed_layer
+    paint(widget.scribble_layer, [(20, 10)], 1)
+    widget.accept()
+    assert committed.data[20, 30] == 1
+    committed.data[20, 30] = 7  # the user corrects one accepted pixel by hand
+    widget.select_class(3)
+    paint(widget.scribble_layer, [(20, 40)], 3)  # the prediction now claims that pixel as class 3
+    assert widget.output_layer.data[20, 30] == 3
+    widget.accept()
+    assert committed.data[20, 30] == 7 and committed.data[20, 55] == 3
+
+
 def test_background_class_is_not_accepted(segment, paint):
     viewer, widget = segment
     paint(widget.scribble_layer, [(20, 15)], 1)
@@ -163,3 +177,87 @@ def test_start_on_a_second_image_keeps_the_first_session_layers(segment, paint):
     widget.contour.setChecked(True)
     widget.opacity.setValue(30)
     assert widget.output_layer.contour == 2 and widget.output_layer.opacity == pytest.approx(0.3)
+
+
+def test_a_new_layer_that_reuses_a_removed_layers_id_starts_clean(segment, paint, monkeypatch):
+    """Python reuses ids of freed objects; state of a removed layer must not stick to a new one."""
+    import builtins
+
+    from napari_scribbleseg._napari import _segment_widget as module
+
+    viewer, widget = segment
+    paint(widget.scribble_layer, [(20, 10)], 1)
+    widget.accept()  # every pixel of the old committed layer is now "written by us" as 1
+    old_scribbles, old_committed = widget.scribble_layer, widget.committed_layer
+    viewer.layers.remove(old_scribbles)
+    viewer.layers.remove(old_committed)
+    new_scribbles = viewer.add_labels(np.zeros((40, 60), np.uint8), name="strokes 2")
+    new_committed = viewer.add_labels(np.ones((40, 60), np.int32), name="user labels")  # the user's own 1s
+    reuse = {builtins.id(new_scribbles): builtins.id(old_scribbles), builtins.id(new_committed): builtins.id(old_committed)}
+    monkeypatch.setattr(module, "id", lambda o: reuse.get(builtins.id(o), builtins.id(o)), raising=False)
+    widget.scribble_combo.setCurrentText("strokes 2")
+    widget.committed_combo.setCurrentText("user labels")
+    widget.start("photo")
+    assert widget.scribble_layer is new_scribbles and widget.committed_layer is new_committed
+    widget.select_class(3)
+    paint(new_scribbles, [(20, 40)], 3)
+    assert np.all(widget.output_layer.data == 3)  # the new scribble layer's strokes reach the widget
+    widget.accept()
+    assert np.all(new_committed.data == 1)  # none of the user's labels counts as written by the widget
+
+
+def test_load_checkpoint_builds_the_model_once(segment, monkeypatch):
+    from napari_scribbleseg._napari import _notify
+
+    viewer, widget = segment
+    built, errors = [], []
+    monkeypatch.setattr(_notify, "report", lambda exc: errors.append(exc))
+
+    def build(name):
+        built.append((name, widget._checkpoint))
+        raise FileNotFoundError("no such checkpoint")
+
+    monkeypatch.setattr(widget, "_build_predictor", build)
+    widget.load_checkpoint("missing.pt")
+    assert built == [("default", "missing.pt")]  # one load, not one per combo-box signal
+    assert len(errors) == 1 and "missing.pt" not in str(widget._checkpoint)
+
+
+def test_class_picked_applies_to_new_shapes(make_napari_viewer, image):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="photo")
+    shapes = viewer.add_shapes([np.array([[20, 8], [20, 20]])], shape_type=["path"], name="strokes")  # no label feature
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("nearest")
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("photo")
+    [f for k, f in shapes.keymap.items() if str(k) == "Alt+2"][0](shapes)
+    shapes.add(np.array([[5, 45], [35, 55]]), shape_type="path")
+    assert list(shapes.features["label"]) == [1, 2]
+    assert widget.output_layer.data[20, 10] == 1 and widget.output_layer.data[20, 55] == 2
+    widget.select_class(3)
+    shapes.add(np.array([[2, 2], [2, 6]]), shape_type="path")
+    assert list(shapes.features["label"]) == [1, 2, 3]
+
+
+def test_shapes_follow_the_image_scale_and_translate(make_napari_viewer, image):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="photo", scale=(2.0, 2.0), translate=(10.0, 0.0))  # world = 2 * pixel + (10, 0)
+    # drawn in world units on a layer with the default scale: the image pixel (20, 50) is world (50, 100)
+    shapes = viewer.add_shapes(
+        [np.array([[50, 16], [50, 40]]), np.array([[20, 100], [70, 100]])],
+        shape_type=["path", "path"], features={"label": [1, 3]}, name="strokes",
+    )
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("nearest")
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("photo")
+    scribbles = widget.segmenter.scribbles_of(()).labels
+    assert scribbles[20, 8] == 1 and scribbles[20, 50] == 3 and scribbles[5, 50] == 3
+    assert not np.any(scribbles[:, 23:48])  # the class-1 path ends at pixel 20 (world 40), not at 40
+    assert widget.output_layer.data[20, 12] == 1 and widget.output_layer.data[20, 55] == 3
+    assert len(shapes.data) == 2

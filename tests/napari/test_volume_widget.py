@@ -88,3 +88,42 @@ def test_threaded_propagation_shows_progress_and_can_be_cancelled(volume_widget,
     widget.cancel_propagation()  # stops before the next slice; what is committed stays
     qtbot.waitUntil(lambda: widget._propagating is None, timeout=20000)
     assert np.all(widget.committed_layer.data[accepted > 0] > 0)
+
+
+def test_shapes_undo_and_clear_touch_only_the_slice_in_view(make_napari_viewer, ball):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(ball[0], name="ball", scale=(2.0, 1.0, 1.0))
+    shapes = viewer.add_shapes(
+        [np.array([[10, 20, 16], [10, 20, 24]]), np.array([[10, 2, 2], [10, 2, 37]]), np.array([[4, 5, 5], [4, 5, 30]])],
+        shape_type=["path"] * 3, features={"label": [1, 2, 1]}, scale=(2.0, 1.0, 1.0), name="strokes",
+    )
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("threshold")
+    widget.scribble_combo.setCurrentText("strokes")
+    viewer.dims.set_point(0, 20.0)  # slice 10
+    widget.start("ball")
+    assert widget._key == (0, 10)
+    widget.undo()  # the last shape on slice 10 (class 2), not the newer one on slice 4
+    assert len(shapes.data) == 2 and list(shapes.features["label"]) == [1, 1]
+    assert np.asarray(shapes.data[1])[0, 0] == 4
+    widget.redo()
+    widget.clear()
+    assert len(shapes.data) == 1 and np.asarray(shapes.data[0])[0, 0] == 4  # slice 4's stroke is kept
+    assert not np.any(widget.output_layer.data[10])
+
+
+def test_shapes_in_world_units_land_on_the_right_slice(volume_widget):
+    viewer, widget = volume_widget  # the ball has scale (2, 1, 1): world z 20 mm is slice 10
+    shapes = viewer.add_shapes(
+        [np.array([[20, 20, 16], [20, 20, 24]]), np.array([[20, 2, 2], [20, 2, 37]])],
+        shape_type=["path", "path"], features={"label": [1, 2]}, name="strokes",
+    )
+    widget.scribble_combo.setCurrentText("strokes")
+    widget.start("ball")
+    assert widget.scribble_layer is shapes and widget._key == (0, 10)
+    scribbles = widget.segmenter.scribbles_of((0, 10)).labels
+    assert scribbles[20, 20] == 1 and scribbles[2, 20] == 2
+    widget.undo()  # the class-2 stroke lies on slice 10 in the image's coordinates
+    assert len(shapes.data) == 1 and list(shapes.features["label"]) == [1]

@@ -84,21 +84,66 @@ def labels_slice(layer: Labels, key: tuple) -> np.ndarray:
     return np.array(layer.data[_index(key)], np.int32)
 
 
-def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int]) -> np.ndarray:
+def _on_slice(coords: np.ndarray, key: tuple) -> bool:
+    """Whether all vertices ``coords`` (N, D) lie on slice ``key`` (always, for 2-D data)."""
+    if not key:
+        return True
+    axis, index = key
+    return coords.shape[1] >= 3 and bool(np.all(np.round(coords[:, axis]) == index))
+
+
+def shape_vertices(layer: Shapes, image: Image | None = None) -> list[np.ndarray]:
+    """The vertices (N, D) float of each shape of ``layer`` in the data coordinates of ``image``.
+
+    Shapes are drawn in their own layer's data coordinates; going through world coordinates honours both
+    layers' scale, translate and other transforms. ``image=None`` keeps the layer's own coordinates.
+    """
+    out = []
+    for coords in layer.data:
+        coords = np.asarray(coords, float)
+        if image is not None and len(coords):
+            coords = np.array([image.world_to_data(layer.data_to_world(p)) for p in coords], float)
+        out.append(coords)
+    return out
+
+
+def shapes_on_slice(layer: Shapes, key: tuple, image: Image | None = None) -> list[int]:
+    """Indices (ascending, i.e. oldest first) of the shapes of ``layer`` lying on slice ``key`` of ``image``."""
+    if key and layer.ndim < 3:
+        return []  # a 2-D Shapes layer over a volume lies on no slice in particular
+    return [i for i, coords in enumerate(shape_vertices(layer, image)) if _on_slice(coords, key)]
+
+
+def set_shape_class(layer: Shapes, value: int) -> None:
+    """Make ``value`` the class (``label`` feature) of shapes drawn next on ``layer``.
+
+    Adds the ``label`` feature (1 for the shapes already there, as :func:`shapes_slice` reads them) if
+    the layer has none.
+    """
+    if "label" not in layer.features:
+        features = layer.features.copy()
+        features["label"] = np.ones(len(layer.data), int)
+        layer.features = features
+    layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": int(value)}
+
+
+def shapes_slice(layer: Shapes, key: tuple, shape: tuple[int, int], image: Image | None = None) -> np.ndarray:
     """Rasterise the shapes of a Shapes layer lying on slice ``key`` into an (H, W) int32 scribble map.
 
+    ``key`` and the map are in the data coordinates of ``image`` (the Shapes layer's own if None); the
+    shapes are mapped there through world coordinates, so differing scale or translate are honoured.
     A shape's class is its ``label`` feature (``layer.features['label']``), else 1. Paths and lines become
     strokes :data:`PATH_WIDTH` wide, polygons, rectangles and ellipses are filled.
     """
     out = np.zeros(shape, np.int32)
+    if key and layer.ndim < 3:
+        return out
     classes = layer.features["label"].to_numpy() if "label" in layer.features else np.ones(len(layer.data), int)
-    for coords, kind, label in zip(layer.data, layer.shape_type, classes):
-        coords = np.asarray(coords, float)
+    for coords, kind, label in zip(shape_vertices(layer, image), layer.shape_type, classes):
+        if not _on_slice(coords, key):
+            continue
         if key:
-            axis, index = key
-            if coords.shape[1] < 3 or not np.all(np.round(coords[:, axis]) == index):
-                continue
-            coords = np.delete(coords, axis, axis=1)
+            coords = np.delete(coords, key[0], axis=1)
         coords = coords[:, -2:]
         if kind == "ellipse":
             coords = _ellipse_outline(coords)

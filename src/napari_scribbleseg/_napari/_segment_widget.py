@@ -65,7 +65,7 @@ class SegmentWidget(QWidget):
         self.committed_layer: Labels | None = None
         self._predictor: Predictor | None = None
         self._checkpoint: str | None = None
-        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> pixels an accept wrote
+        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> label an accept wrote per pixel (0: none)
         self._key: tuple = ()
         self._worker: Any = None
         self._pending = None
@@ -203,6 +203,12 @@ class SegmentWidget(QWidget):
             self.output_layer = None
         if removed is self.committed_layer:
             self.committed_layer = None
+        # state keyed by id(layer): Python reuses the id of a freed layer for a new one, which would
+        # otherwise inherit it (a scribble layer never connected, user labels taken for ours)
+        self._owned.pop(id(removed), None)
+        if id(removed) in self._connected:
+            self._disconnect_scribbles(removed)
+            self._shape_redo.clear()
         self._refresh_layer_choices()
 
     # set-up -------------------------------------------------------------------------------------
@@ -300,7 +306,7 @@ class SegmentWidget(QWidget):
         if isinstance(layer, Labels):
             layer.events.paint.connect(self._stroke_finished)
             layer.events.labels_update.connect(self._stroke_moving)
-            layer.events.selected_label.connect(lambda e: self.classes.select(int(layer.selected_label)))
+            layer.events.selected_label.connect(self._label_picked)
         layer.events.data.connect(self._stroke_finished)
         bindings = {
             "Control-Z": self.undo,
@@ -314,6 +320,19 @@ class SegmentWidget(QWidget):
         for key, action in bindings.items():
             layer.bind_key(key, lambda _layer, action=action: action(), overwrite=True)
         self._connected.add(id(layer))
+
+    def _disconnect_scribbles(self, layer: Labels | Shapes) -> None:
+        """Undo :meth:`_connect_scribbles` (the layer left the viewer; it may come back or its id be reused)."""
+        if isinstance(layer, Labels):
+            layer.events.paint.disconnect(self._stroke_finished)
+            layer.events.labels_update.disconnect(self._stroke_moving)
+            layer.events.selected_label.disconnect(self._label_picked)
+        layer.events.data.disconnect(self._stroke_finished)
+        self._connected.discard(id(layer))
+
+    def _label_picked(self, event: Any) -> None:
+        """The scribble layer's brush label changed (napari's own controls): show it in the class table."""
+        self.classes.select(int(event.source.selected_label))
 
     # model --------------------------------------------------------------------------------------
     def set_predictor(self, predictor: Predictor | str) -> None:
@@ -369,7 +388,10 @@ class SegmentWidget(QWidget):
     def load_checkpoint(self, path: str) -> None:
         """Use the model in checkpoint ``path`` (a self-describing ``.pt`` file)."""
         self._checkpoint = str(path)
+        # without blocking, the combo's signal would build (and fail) the model once more on its own
+        self.model_combo.blockSignals(True)
         self.model_combo.setCurrentText("default")
+        self.model_combo.blockSignals(False)
         self._predictor = None
         try:
             self.set_predictor(self._ensure_predictor())
@@ -387,6 +409,8 @@ class SegmentWidget(QWidget):
         layer = self.scribble_layer
         if isinstance(layer, Labels) and layer.selected_label != value:
             layer.selected_label = value
+        elif isinstance(layer, Shapes):
+            _layers.set_shape_class(layer, value)
 
     def _apply_colors(self) -> None:
         colors = self.classes.colors()
@@ -453,7 +477,7 @@ class SegmentWidget(QWidget):
     def _painted(self) -> np.ndarray:
         shape = self.segmenter.slice_shape(self._key)
         if isinstance(self.scribble_layer, Shapes):
-            return _layers.shapes_slice(self.scribble_layer, self._key, shape)
+            return _layers.shapes_slice(self.scribble_layer, self._key, shape, self.image_layer)
         return _layers.labels_slice(self.scribble_layer, self._key)
 
     # strokes ------------------------------------------------------------------------------------
@@ -497,21 +521,32 @@ class SegmentWidget(QWidget):
         else:
             self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
 
-    def _shape_history(self, layer: Shapes, undo: bool) -> None:
-        """Undo removes the last shape (kept for redo), redo adds it back; the data event re-predicts."""
+    def _shape_history(self, layer: Shapes, undo: bool) -> bool:
+        """Undo removes the last shape on the slice in view (kept for redo), redo adds it back.
+
+        The layer's data event re-predicts. Returns whether a shape was removed or added.
+        """
         if undo:
-            if len(layer.data) == 0:
-                return
-            last = len(layer.data) - 1
+            on_slice = _layers.shapes_on_slice(layer, self._key, self.image_layer)
+            if not on_slice:
+                return False
+            last = on_slice[-1]
             label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
             self._shape_redo.append((layer.data[last], layer.shape_type[last], label))
             layer.selected_data = {last}
             layer.remove_selected()
-        elif self._shape_redo:
-            data, kind, label = self._shape_redo.pop()
-            if "label" in layer.features:
-                layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": label}
+            return True
+        if not self._shape_redo:
+            return False
+        data, kind, label = self._shape_redo.pop()
+        if "label" in layer.features:
+            brush = int(layer.feature_defaults["label"].iloc[0])
+            _layers.set_shape_class(layer, label)
             layer.add(data, shape_type=kind)
+            _layers.set_shape_class(layer, brush)  # the class picked for new shapes stays picked
+        else:
+            layer.add(data, shape_type=kind)
+        return True
 
     @notify_errors
     def clear(self) -> None:
@@ -519,8 +554,8 @@ class SegmentWidget(QWidget):
         if self.segmenter is None:
             return
         if isinstance(self.scribble_layer, Shapes):
-            while len(self.scribble_layer.data):
-                self._shape_history(self.scribble_layer, undo=True)
+            while self._shape_history(self.scribble_layer, undo=True):  # other slices' shapes stay
+                pass
         self._restore(self.segmenter.clear(self._key))
         self._show(np.zeros(self.segmenter.slice_shape(self._key), np.int32))
 
@@ -608,7 +643,8 @@ class SegmentWidget(QWidget):
         if layer is None or layer not in self.viewer.layers:
             layer = self.committed_layer = self._committed_layer_for(self.image_layer, _layers.spatial_shape(self.image_layer))
             self._apply_colors()
-        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, bool))
+        # the values written, not a mask: a pixel the user has since repainted by hand is no longer ours
+        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, np.int32))
         index = _slice_index(key)
         committed, owned_slice = merge_owned(
             _layers.labels_slice(layer, key), owned[index], labels, background=self.classes.background()
