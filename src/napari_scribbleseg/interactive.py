@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.predictor import Predictor
+from napari_scribbleseg.predictor import Predictor, accepts_keyword
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
 
 SliceKey = tuple
@@ -280,9 +280,9 @@ class InteractiveSegmenter:
     def _set_image(self, key: SliceKey) -> None:
         """``predictor.set_image`` with ``kind`` and a cache ``key`` where the predictor takes them (lock held)."""
         options: dict[str, Any] = {}
-        if self.kind is not None and _accepts(self.predictor.set_image, "kind"):
+        if self.kind is not None and accepts_keyword(self.predictor.set_image, "kind"):
             options["kind"] = self.kind
-        if key and _accepts(self.predictor.set_image, "key"):
+        if key and accepts_keyword(self.predictor.set_image, "key"):
             from napari_scribbleseg.volume import volume_key
 
             self._digest = self._digest or volume_key(self.image)
@@ -335,11 +335,11 @@ class InteractiveSegmenter:
         with self._lock:
             self._digest = self._digest or volume_key(self.image)
         options: dict[str, Any] = {}
-        if self.kind is not None and _accepts(prepare, "kind"):
+        if self.kind is not None and accepts_keyword(prepare, "kind"):
             options["kind"] = self.kind
         images = [self.image_slice(k) for k in keys]
         cache_keys = [(self._digest, *k) for k in keys]
-        if _accepts(prepare, "keys"):
+        if accepts_keyword(prepare, "keys"):
             prepare(images, keys=cache_keys, **options)
         else:
             prepare(list(zip(cache_keys, images)), **options)
@@ -357,7 +357,7 @@ class InteractiveSegmenter:
             # the volume core hands slices ahead to prepare(images, keys=...); the Session's prepare takes
             # (key, image) pairs instead, so only predictors of the former kind get prefetched there
             prepare = getattr(self.predictor, "prepare", None)
-            settings = PropagationSettings() if prepare is None or _accepts(prepare, "keys") else PropagationSettings(prefetch=0)
+            settings = PropagationSettings() if prepare is None or accepts_keyword(prepare, "keys") else PropagationSettings(prefetch=0)
             segmenter = VolumeSegmenter(
                 self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind,
                 background=background, settings=settings,
@@ -429,16 +429,6 @@ class InteractiveSegmenter:
         """Up to ``n`` propagated slices across ``axis`` with the largest expected error (where to scribble next)."""
         volume = self._volumes.get(axis)
         return [] if volume is None else list(volume.ranking()[:n])
-
-
-def _accepts(function: Callable[..., Any], name: str) -> bool:
-    import inspect
-
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _index(axis: int, index: int) -> tuple:

@@ -36,6 +36,18 @@ _REGISTRY: dict[str, str] = {
 }
 
 
+def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` takes keyword ``name`` (or any keyword): how optional predictor features
+    (``set_image(..., kind=, key=)``, ``prepare(..., keys=)``) are detected without requiring them."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
 def register_predictor(name: str, factory: str | Callable[..., Predictor]) -> None:
     """Make ``get_predictor(name)`` build predictors with ``factory`` ("module:callable" or a callable)."""
     _REGISTRY[name] = factory  # type: ignore[assignment]

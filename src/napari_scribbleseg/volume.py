@@ -25,7 +25,6 @@ vanished is ranked too (half the last slice's object area), so an abrupt end get
 from __future__ import annotations
 
 import hashlib
-import inspect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
@@ -37,6 +36,7 @@ from scipy import ndimage as ndi
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import as_label_map
+from napari_scribbleseg.predictor import accepts_keyword
 from napari_scribbleseg.uncertainty import (
     expected_error,
     full_proba,
@@ -133,15 +133,6 @@ class PropagationResult:
     total: int = 0
     stops: dict[int, Stop] = field(default_factory=dict)
     cancelled: bool = False
-
-
-def _accepts(function: Callable[..., Any], name: str) -> bool:
-    """Whether ``function`` takes keyword ``name`` (or any keyword)."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _is_cancelled(cancel: Cancel) -> bool:
@@ -249,7 +240,7 @@ class VolumeSegmenter:
         self._set_image_options = {
             name: value
             for name, value in (("kind", kind), ("key", None))
-            if (value is not None or name == "key") and _accepts(predictor.set_image, name)
+            if (value is not None or name == "key") and accepts_keyword(predictor.set_image, name)
         }
 
     # --- state the widget reads -------------------------------------------------------------
@@ -664,7 +655,7 @@ class VolumeSegmenter:
         ahead = [i for i in ahead if i not in self._prepared]
         if not ahead:
             return
-        options = {"kind": self.kind} if self.kind is not None and _accepts(prepare, "kind") else {}
+        options = {"kind": self.kind} if self.kind is not None and accepts_keyword(prepare, "kind") else {}
         prepare([((self.key, self.axis, i), self._image(i)) for i in ahead], **options)
         self._prepared.update(ahead)
 

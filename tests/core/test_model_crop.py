@@ -11,13 +11,7 @@ from napari_scribbleseg.model import CropTransform
 from napari_scribbleseg.model.crop import zoom_masks
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/core/conftest.py
 
 
 def _smooth(h: int, w: int) -> torch.Tensor:

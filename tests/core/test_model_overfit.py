@@ -10,13 +10,7 @@ import torch.nn.functional as F
 from napari_scribbleseg.model import CropTransform, build_model, guidance_crops
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/core/conftest.py
 
 
 def _tiny_set(n: int = 4, size: int = 64):

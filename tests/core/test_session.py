@@ -15,13 +15,7 @@ from napari_scribbleseg.predictor import get_predictor
 from napari_scribbleseg.session import Session, StaleRequestError, default_session
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a shared CPU spinning threads slow them 10x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/core/conftest.py
 
 
 @pytest.fixture
