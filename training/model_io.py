@@ -59,6 +59,30 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
     return load_checkpoint(path, map_location=map_location).train()
 
 
+def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
+    """The checkpoint's model with the recipe's ``model.config`` values applied, in train mode.
+
+    Fine-tuning may change what leaves the weights' shapes alone (``head_size``, ``encoder_max_side``,
+    zoom settings); a value that changes a shape (widths, guidance) raises InputError naming it.
+    """
+    from napari_scribbleseg.errors import InputError
+    from napari_scribbleseg.model.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint(path)
+    wanted = cfg.get("model", {}).get("config", {}) or {}
+    config = {**ckpt["config"], **wanted}
+    model = build_model(ckpt["arch"], **config)
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
+    except RuntimeError as err:
+        changed = sorted(k for k in wanted if ckpt["config"].get(k) != wanted[k])
+        raise InputError(
+            f"the recipe's model.config changes {changed}, which changes weight shapes of {path} "
+            f"({str(err).splitlines()[0]}); fine-tune with only head_size, encoder_max_side and zoom settings changed"
+        ) from None
+    return model.train()
+
+
 def zoom_masks(item: TrainItem) -> np.ndarray:
     """(K, H, W) what each scribbled class's zoom box must hold: the Session's own rule
     (:func:`napari_scribbleseg.model.crop.zoom_masks`), so training crops as inference does."""

@@ -27,7 +27,7 @@ from napari_scribbleseg.model import save_checkpoint
 from training.curves import LossLog
 from training.losses import competition_loss, match_size, scribbleseg_loss
 from training.mixture import ItemStream
-from training.model_io import HeadBatch, TrainingForward, image_logits, load_model, make_model, row_iou
+from training.model_io import HeadBatch, TrainingForward, image_logits, init_model, load_model, make_model, row_iou
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -175,7 +175,7 @@ class Trainer:
         elif resume:
             raise InputError(f"--resume: {last} does not exist; start the run without --resume first")
         elif init_from:
-            self.model = load_model(init_from)
+            self.model = init_model(cfg, init_from)
         else:
             self.model = make_model(cfg)
         self.model.to(self.device).train()

@@ -70,3 +70,20 @@ def test_finetune_cli_from_a_checkpoint_on_a_brats_folder(tiny_root: Path, tmp_p
     tuned = load_checkpoint(tmp_path / "tuned" / "final.pt")
     assert tuned.arch == "scribbleseg_tiny"
     assert "brats" in str(tuned.checkpoint_info["trained_on"])
+
+
+def test_finetune_applies_the_recipes_shape_free_settings_and_keeps_every_weight(tiny_root: Path, tmp_path: Path) -> None:
+    from napari_scribbleseg.errors import InputError
+    from training.model_io import init_model
+
+    cfg = resolve_paths(load_recipe("local", TINY), tiny_root)
+    base = train(cfg, tmp_path / "base", steps=1, progress=False)
+    before = load_checkpoint(base)
+    assert before.config.head_size != 48
+    model = init_model({"model": {"config": {"head_size": 48, "encoder_max_side": 96}}}, str(base))
+    assert (model.config.head_size, model.config.encoder_max_side) == (48, 96)
+    assert model.config.dec_channels == before.config.dec_channels and model.training
+    theirs = before.state_dict()
+    assert all(torch.equal(v.float(), theirs[k].float()) for k, v in model.state_dict().items())
+    with pytest.raises(InputError, match="dec_channels"):
+        init_model({"model": {"config": {"dec_channels": before.config.dec_channels + 4}}}, str(base))
