@@ -273,6 +273,7 @@ class Trainer:
         self.total_steps = total
         start = self.started = time.time()
         last_save = start
+        timed_out = False  # the time limit is the run's planned end (the schedule follows it): a final checkpoint
         previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)} \
             if self.rank == 0 and _main_thread() else {}
         bar = None
@@ -296,6 +297,7 @@ class Trainer:
                     raise FloatingPointError(f"loss became {numbers['total']} at step {self.step}; lower the learning rate")
                 now = time.time()
                 if self.max_seconds is not None and now - start >= self.max_seconds:
+                    timed_out = True
                     break
                 if self.step % int(self.cfg["checkpoint_every_steps"]) == 0 or now - last_save >= float(self.cfg["checkpoint_every_s"]):
                     self.save()
@@ -305,7 +307,7 @@ class Trainer:
                 bar.close()
             for s, handler in previous.items():
                 signal.signal(s, handler)
-        return self.save(final=self.step >= total)
+        return self.save(final=self.step >= total or timed_out)
 
 
 def _main_thread() -> bool:

@@ -87,3 +87,10 @@ def test_finetune_applies_the_recipes_shape_free_settings_and_keeps_every_weight
     assert all(torch.equal(v.float(), theirs[k].float()) for k, v in model.state_dict().items())
     with pytest.raises(InputError, match="dec_channels"):
         init_model({"model": {"config": {"dec_channels": before.config.dec_channels + 4}}}, str(base))
+
+
+def test_a_run_that_reaches_its_time_limit_writes_the_final_checkpoint(tiny_root: Path, tmp_path: Path) -> None:
+    cfg = resolve_paths(load_recipe("local", TINY), tiny_root)
+    path = train(cfg, tmp_path, steps=50, max_minutes=1e-6, progress=False)
+    assert path == tmp_path / "final.pt" and path.exists()
+    assert load_checkpoint(path).checkpoint_info["metrics"]["steps"] < 50
