@@ -16,7 +16,8 @@ from napari_scribbleseg.model.network import ModelConfig, ScribbleSegNet
 
 
 def build_scribbleseg_lite0(**overrides: Any) -> ScribbleSegNet:
-    """The shipped architecture: EfficientNet-Lite0 trunk to stride 16, head input 256 px.
+    """The shipped architecture: EfficientNet-Lite0 trunk to stride 16, head input 256 px by default
+    (the shipped checkpoint stores head_size 192 and encoder_max_side 512 in its config).
 
     ``overrides`` change :class:`ModelConfig` fields (e.g. ``guidance="superpixel"``, ``use_crm=False``).
     """
