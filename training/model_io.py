@@ -70,17 +70,14 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
 
     ckpt = read_checkpoint(path)
     wanted = cfg.get("model", {}).get("config", {}) or {}
-    config = {**ckpt["config"], **wanted}
-    model = build_model(ckpt["arch"], **config)
     try:
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
-    except RuntimeError as err:
+        return load_checkpoint({**ckpt, "config": {**ckpt["config"], **wanted}}).train()
+    except InputError as err:
         changed = sorted(k for k in wanted if ckpt["config"].get(k) != wanted[k])
         raise InputError(
-            f"the recipe's model.config changes {changed}, which changes weight shapes of {path} "
-            f"({str(err).splitlines()[0]}); fine-tune with only head_size, encoder_max_side and zoom settings changed"
+            f"the recipe's model.config changes {changed}, which do not fit the weights of {path} ({err}); "
+            "fine-tune with only head_size, encoder_max_side and zoom settings changed"
         ) from None
-    return model.train()
 
 
 def zoom_masks(item: TrainItem) -> np.ndarray:
