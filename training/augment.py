@@ -50,10 +50,18 @@ def _place(crop: View, size: int) -> View:
     return View(image, regions, valid)
 
 
-def whole_view(sample: Sample, size: int, rng: np.random.Generator, scale: tuple[float, float]) -> View:
-    """The image resized so its longer side is ``size * s`` (s uniform in ``scale``), then cropped/padded."""
+def whole_view(
+    sample: Sample, size: int, rng: np.random.Generator, scale: tuple[float, float], base: int | None = None
+) -> View:
+    """The image resized so its longer side is ``L * s`` (s uniform in ``scale``), then cropped/padded to ``size``.
+
+    ``L`` is ``size`` (the whole image fits the view) or, with ``base``, the longer side the Session's
+    encoder sees: ``min(longer side, base)`` with ``base`` its ``encoder_max_side``. Then a view is a
+    random ``size`` crop of the image at inference scale.
+    """
     h, w = sample.regions.shape
-    s = rng.uniform(*scale) * size / max(h, w)
+    longer = size if base is None else min(max(h, w), base)
+    s = rng.uniform(*scale) * longer / max(h, w)
     new = (max(1, int(round(w * s))), max(1, int(round(h * s))))
     image = _resize(sample.image, new, nearest=False)
     regions = _resize(sample.regions, new, nearest=True)

@@ -88,7 +88,7 @@ def make_view(sample: Sample, size: int, rng: np.random.Generator, cfg: dict[str
         target = int(rng.choice(candidates))
         view = zoom_view(sample, target, size, rng, tuple(aug.get("zoom_expand", (1.2, 2.0))))
     else:
-        view = whole_view(sample, size, rng, tuple(aug["scale"]))
+        view = whole_view(sample, size, rng, tuple(aug["scale"]), aug.get("scale_base"))
         target = None
     if aug.get("flip", True):
         view = flip(view, rng)
