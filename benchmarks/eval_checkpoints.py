@@ -6,6 +6,7 @@ For intermediate checkpoints and ablations (the shipped model is evaluated with 
     PYTHONPATH=src python benchmarks/eval_checkpoints.py ../shared/data/natural/grabcut \\
         --ckpt local=runs/local/last.pt --peers random_walker growcut grabcut --limit 10
 
+``--encoder-max-side 256 512`` evaluates each checkpoint at those encoder input sizes (``NAME@256`` ...).
 Prints the summary table (NoI@85/90, NoF, mIoU@k, latency) and writes the evaluate files to ``--out``.
 """
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1, help="only every k-th sample (spread over a volume)")
     parser.add_argument("--option", nargs="*", default=[], metavar="KEY=VALUE",
                         help="reader options for load_dataset, e.g. cases=[brats_2013_pat0006_1] classes=whole_tumour")
+    parser.add_argument("--encoder-max-side", type=int, nargs="*", default=[], metavar="PX",
+                        help="evaluate each checkpoint with its encoder input capped at each of these long sides")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
     parser.add_argument("--out", type=Path, default=None, help="output folder for the evaluate files")
     args = parser.parse_args(argv)
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from napari_scribbleseg.evaluate import evaluate
+    from napari_scribbleseg.model.checkpoint import load_checkpoint, read_checkpoint
     from napari_scribbleseg.session import Session
 
     torch.set_num_threads(args.threads)
@@ -43,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         name, _, path = spec.partition("=")
         if not path:
             name, path = Path(spec).stem, spec
-        predictors[name] = Session(path, device="cpu")
+        if not args.encoder_max_side:
+            predictors[name] = Session(path, device="cpu")
+        for side in args.encoder_max_side:
+            ckpt = read_checkpoint(path)
+            model = load_checkpoint({**ckpt, "config": {**ckpt["config"], "encoder_max_side": side}})
+            predictors[f"{name}@{side}"] = Session(model, device="cpu")
     for peer in args.peers:
         predictors[peer] = peer
     if not predictors:
