@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             name, path = Path(spec).stem, spec
         if not args.encoder_max_side:
             predictors[name] = Session(path, device="cpu")
+        ckpt = read_checkpoint(path) if args.encoder_max_side else None
         for side in args.encoder_max_side:
-            ckpt = read_checkpoint(path)
             model = load_checkpoint({**ckpt, "config": {**ckpt["config"], "encoder_max_side": side}})
             predictors[f"{name}@{side}"] = Session(model, device="cpu")
     for peer in args.peers:

@@ -26,7 +26,7 @@ def _stripe_thickness(view_regions: np.ndarray, valid: np.ndarray) -> float:
 def test_without_base_the_whole_image_fits_the_view() -> None:
     view = whole_view(_stripes(1000, 800, 100), 100, np.random.default_rng(0), (1.0, 1.0))
     assert _stripe_thickness(view.regions, view.valid) == 10  # long side 1000 -> 100
-    assert view.valid.all() == False  # noqa: E712 -- an 80 px wide image is padded to 100
+    assert not view.valid.all()  # an 80 px wide image is padded to 100
 
 
 def test_base_shows_large_images_at_the_encoders_scale_and_crops() -> None:
