@@ -7,6 +7,10 @@ For intermediate checkpoints and ablations (the shipped model is evaluated with 
         --ckpt local=runs/local/last.pt --peers random_walker growcut grabcut --limit 10
 
 ``--encoder-max-side 256 512`` evaluates each checkpoint at those encoder input sizes (``NAME@256`` ...).
+``--head-size 192 256`` runs the head at those input sides (``NAME/h256``; the weights are the same).
+``--connected both`` evaluates each checkpoint with and without the Session's rule that keeps only the
+parts of a class touching its strokes (``NAME`` and ``NAME-unconnected``); a peer named ``grabcut+connected``
+is that peer with the same rule (:class:`napari_scribbleseg.connected.ConnectedPredictor`).
 Prints the summary table (NoI@85/90, NoF, mIoU@k, latency) and writes the evaluate files to ``--out``.
 """
 
@@ -31,30 +35,42 @@ def main(argv: list[str] | None = None) -> int:
                         help="reader options for load_dataset, e.g. cases=[brats_2013_pat0006_1] classes=whole_tumour")
     parser.add_argument("--encoder-max-side", type=int, nargs="*", default=[], metavar="PX",
                         help="evaluate each checkpoint with its encoder input capped at each of these long sides")
+    parser.add_argument("--connected", choices=["on", "off", "both"], default="on",
+                        help="the Session's connected-to-strokes rule: on (its default), off, or both side by side")
+    parser.add_argument("--head-size", type=int, nargs="*", default=[], metavar="PX",
+                        help="evaluate each checkpoint with the head's input at each of these sides (NAME/hPX)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
     parser.add_argument("--out", type=Path, default=None, help="output folder for the evaluate files")
     args = parser.parse_args(argv)
 
     import torch
 
+    from napari_scribbleseg.connected import ConnectedPredictor
     from napari_scribbleseg.evaluate import evaluate
     from napari_scribbleseg.model.checkpoint import load_checkpoint, read_checkpoint
+    from napari_scribbleseg.predictor import get_predictor
     from napari_scribbleseg.session import Session
 
     torch.set_num_threads(args.threads)
+    variants = {"on": [("", True)], "off": [("", False)], "both": [("", True), ("-unconnected", False)]}[args.connected]
     predictors: dict = {}
     for spec in args.ckpt:
         name, _, path = spec.partition("=")
         if not path:
             name, path = Path(spec).stem, spec
-        if not args.encoder_max_side:
-            predictors[name] = Session(path, device="cpu")
-        ckpt = read_checkpoint(path) if args.encoder_max_side else None
-        for side in args.encoder_max_side:
-            model = load_checkpoint({**ckpt, "config": {**ckpt["config"], "encoder_max_side": side}})
-            predictors[f"{name}@{side}"] = Session(model, device="cpu")
+        models = {name: path}
+        if args.encoder_max_side:
+            ckpt = read_checkpoint(path)
+            models = {f"{name}@{side}": load_checkpoint({**ckpt, "config": {**ckpt["config"], "encoder_max_side": side}})
+                      for side in args.encoder_max_side}
+        for label, model in models.items():
+            for suffix, connected in variants:
+                for head in args.head_size or [None]:
+                    tag = "" if head is None else f"/h{head}"
+                    predictors[label + suffix + tag] = Session(model, device="cpu", connected=connected, head_size=head)
     for peer in args.peers:
-        predictors[peer] = peer
+        base, plus, _ = peer.partition("+connected")
+        predictors[peer] = ConnectedPredictor(get_predictor(base)) if plus else peer
     if not predictors:
         parser.error("give at least one --ckpt or --peers")
     import yaml

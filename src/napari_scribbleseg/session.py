@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_scribbleseg.connected import keep_connected
 from napari_scribbleseg.errors import InputError, NotReadyError
 from napari_scribbleseg.scribbles import MAX_CLASSES, as_label_map
 
@@ -101,6 +102,11 @@ class Session:
     zoom_in : bool
         From the second interaction on (a non-empty ``prev``), run the head on a crop around each
         class's previous mask and strokes, expanded ``config.zoom_expand`` times (000).
+    connected : bool
+        ``predict`` keeps only the parts of each class that touch one of its strokes; the rest become
+        0 (:func:`napari_scribbleseg.connected.keep_connected`). Painting one object then never lights up a
+        look-alike elsewhere. Set ``False`` when a class means "every such thing" (all cells of a type).
+        ``predict_proba`` is not affected.
     recycle : bool
         Keep image features between interactions (004). ``False`` re-runs the encoder on every
         ``predict``: the "whole network per interaction" reference of the latency benchmark.
@@ -143,6 +149,7 @@ class Session:
         half: bool | None = None,
         cache_size: int = 64,
         zoom_in: bool = True,
+        connected: bool = True,
         recycle: bool = True,
         num_threads: int | str | None = "auto",
         head_size: int | None = None,
@@ -172,6 +179,7 @@ class Session:
             raise InputError(f"cache_size is {cache_size}; keep at least 1 image's features")
         self.cache_size = int(cache_size)
         self.zoom_in = zoom_in
+        self.connected = bool(connected)
         self.recycle = recycle
         self.max_batch = max(1, int(max_batch))
         self.head_size = int(head_size or self.config.head_size)
@@ -326,6 +334,7 @@ class Session:
         -------
         (H, W) int32 labels: each pixel the class whose logit wins against the others and the
         background logit 0 (0 = background); scribbled pixels keep their class; all 0 without scribbles.
+        With ``connected`` (default), a class's parts that touch none of its strokes are 0.
         """
         with self._lock:
             self._check_request(request_id)
@@ -347,6 +356,8 @@ class Session:
             out = torch.where(best > 0, table[index], 0).cpu().numpy()
             scribbled = labels > 0
             out[scribbled] = labels[scribbled]
+            if self.connected:
+                out = keep_connected(out, labels)
             self._check_request(request_id)
             return out
 

@@ -53,7 +53,8 @@ def test_predict_shapes_and_dtypes(session):
     assert np.all(proba >= 0) and np.all(proba.sum(0) <= 1 + 1e-5)
 
 
-def test_every_pixel_one_label_and_scribbles_keep_their_class(session):
+def test_every_pixel_one_label_and_scribbles_keep_their_class(model):
+    session = Session(model, device="cpu", connected=False)  # the plain arg-max of predict_proba
     session.set_image(_image())
     scribbles = _scribbles(classes=(2, 5, 7))
     labels = session.predict(scribbles)
@@ -65,6 +66,22 @@ def test_every_pixel_one_label_and_scribbles_keep_their_class(session):
     expected = np.array([0, 2, 5, 7])[full.argmax(0)]
     agree = (expected == labels) | (np.abs(np.sort(full, 0)[-1] - np.sort(full, 0)[-2]) < 1e-4)
     assert agree.all()
+
+
+def test_connected_keeps_only_the_parts_touching_their_strokes(model):
+    from scipy import ndimage
+
+    free, connected = Session(model, device="cpu", connected=False), Session(model, device="cpu")
+    scribbles = _scribbles(classes=(2, 5, 7))
+    for s in (free, connected):
+        s.set_image(_image())
+    loose, kept = free.predict(scribbles), connected.predict(scribbles)
+    assert connected.connected and not free.connected
+    changed = loose != kept
+    assert (kept[changed] == 0).all()  # parts are dropped, never given to another class
+    for k in (2, 5, 7):
+        parts, n = ndimage.label(kept == k, structure=np.ones((3, 3)))
+        assert n >= 1 and set(np.unique(parts[scribbles == k])) == set(range(1, n + 1))
 
 
 def test_empty_scribbles_give_background(session):

@@ -261,3 +261,24 @@ def test_shapes_follow_the_image_scale_and_translate(make_napari_viewer, image):
     assert not np.any(scribbles[:, 23:48])  # the class-1 path ends at pixel 20 (world 40), not at 40
     assert widget.output_layer.data[20, 12] == 1 and widget.output_layer.data[20, 55] == 3
     assert len(shapes.data) == 2
+
+
+def test_connected_switch_drops_look_alikes_away_from_the_strokes(make_napari_viewer, paint):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    yy, xx = np.mgrid[:40, :60]
+    two_disks = ((((yy - 20) ** 2 + (xx - 12) ** 2) < 64) | (((yy - 20) ** 2 + (xx - 48) ** 2) < 64)) * 200.0 + 20
+    viewer = make_napari_viewer()
+    viewer.add_image(two_disks, name="two")
+    widget = SegmentWidget(viewer)
+    widget.model_combo.setCurrentText("threshold")
+    widget.start("two")
+    assert widget.connected.isChecked()  # on by default
+    paint(widget.scribble_layer, [(20, 10), (20, 14)], 1)
+    paint(widget.scribble_layer, [(2, 30)], 2)
+    out = widget.output_layer.data
+    assert out[20, 12] == 1 and out[20, 48] == 0  # the right disk touches no class-1 stroke
+    widget.connected.setChecked(False)  # strokes and their history survive the switch
+    out = widget.output_layer.data
+    assert out[20, 12] == 1 and out[20, 48] == 1
+    assert len(widget.segmenter.scribbles_of(()).log) == 2

@@ -107,6 +107,14 @@ class SegmentWidget(QWidget):
         model.addRow("model", self.model_combo)
         model.addRow("device", self.device_combo)
         model.addRow(load)
+        self.connected = QCheckBox("keep only parts touching their strokes")
+        self.connected.setToolTip(
+            "A class's patches that touch none of its strokes are dropped, so painting one object never "
+            "lights up a look-alike elsewhere. Untick when a class means every such thing (all cells of a type)."
+        )
+        self.connected.setChecked(True)
+        self.connected.toggled.connect(self._model_changed)
+        model.addRow(self.connected)
 
         self.classes = ClassTable()
         self.classes.changed.connect(self._apply_colors)
@@ -365,13 +373,17 @@ class SegmentWidget(QWidget):
 
     def _build_predictor(self, name: str) -> Predictor:
         device = self.device_combo.currentText()
+        connected = self.connected.isChecked()
         if name != "default":
-            return get_predictor(name)
+            from napari_scribbleseg.connected import ConnectedPredictor
+
+            peer = get_predictor(name)
+            return ConnectedPredictor(peer) if connected else peer
         if self._checkpoint:
             from napari_scribbleseg.session import Session
 
-            return Session(self._checkpoint, device=device)
-        return get_predictor(name, device=device)
+            return Session(self._checkpoint, device=device, connected=connected)
+        return get_predictor(name, device=device, connected=connected)
 
     @notify_errors
     def _model_changed(self, _text: str = "") -> None:

@@ -1,0 +1,79 @@
+"""keep_connected: a class keeps only the patches that hold one of its strokes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_scribbleseg.connected import keep_connected
+
+
+def _two_blobs_per_class() -> np.ndarray:
+    pred = np.zeros((40, 60), np.int32)
+    pred[5:15, 5:15] = 1
+    pred[25:35, 5:15] = 1       # a look-alike of class 1 with no class-1 stroke
+    pred[5:15, 40:50] = 2
+    pred[25:35, 40:50] = 2
+    return pred
+
+
+def test_patches_without_a_stroke_of_their_class_become_zero():
+    pred = _two_blobs_per_class()
+    strokes = np.zeros_like(pred)
+    strokes[8:10, 6:14] = 1
+    strokes[28:30, 41:49] = 2
+    out = keep_connected(pred, strokes)
+    assert (out[5:15, 5:15] == 1).all() and (out[25:35, 5:15] == 0).all()
+    assert (out[25:35, 40:50] == 2).all() and (out[5:15, 40:50] == 0).all()
+    assert pred[25, 5] == 1  # the input is left alone
+
+
+def test_a_stroke_of_another_class_does_not_hold_a_patch():
+    pred = _two_blobs_per_class()
+    strokes = np.zeros_like(pred)
+    strokes[8:10, 6:14] = 1
+    strokes[28:30, 6:14] = 2   # class 2 painted inside the second class-1 blob
+    out = keep_connected(pred, strokes)
+    assert (out[25:28, 5:15] == 0).all()  # class 1 loses it; nothing else claims it
+    assert not (out == 2).any()           # class 2's stroke pixels are not class 2 in pred: no patch held
+
+
+def test_diagonal_contact_connects_and_unstroked_classes_are_untouched():
+    pred = np.zeros((10, 10), np.int32)
+    pred[2, 2] = pred[3, 3] = pred[4, 4] = 1   # an 8-connected diagonal line
+    pred[8, 8] = 3                             # class 3 has no stroke: nothing to be connected to
+    strokes = np.zeros_like(pred)
+    strokes[2, 2] = 1
+    out = keep_connected(pred, strokes)
+    assert out[4, 4] == 1 and out[8, 8] == 3
+
+
+def test_shapes_must_match():
+    with pytest.raises(ValueError, match="same"):
+        keep_connected(np.zeros((4, 4), np.int32), np.zeros((4, 5), np.int32))
+
+
+class _TwoBlobs:
+    """A predictor that always answers with two class-1 blobs."""
+
+    def set_image(self, image):
+        self.shape = image.shape[:2]
+
+    def predict(self, scribbles, prev=None):
+        out = np.zeros(self.shape, np.int32)
+        out[2:6, 2:6] = 1
+        out[10:14, 10:14] = 1
+        return out
+
+
+def test_wrapper_applies_the_rule_to_any_predictor():
+    from napari_scribbleseg.connected import ConnectedPredictor
+
+    wrapped = ConnectedPredictor(_TwoBlobs())
+    wrapped.set_image(np.zeros((16, 16, 3), np.uint8), kind="rgb")  # an option the inner one lacks is dropped
+    strokes = np.zeros((16, 16), np.int32)
+    strokes[3, 3] = 1
+    out = wrapped.predict(strokes)
+    assert out[3, 3] == 1 and out[11, 11] == 0
+    with pytest.raises(TypeError, match="not a predictor"):
+        ConnectedPredictor(object())
