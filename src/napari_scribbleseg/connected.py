@@ -4,7 +4,7 @@ A stroke says "this object"; a patch of the same class elsewhere in the image, n
 that class's strokes, is what the user never asked for (a similar texture, a second object of the
 same colour). :func:`keep_connected` hands such patches back to "no class" (0), so painting one
 object never lights up another. Classes that mean "every such thing" (all the cells of a type) want
-the opposite: ``Session(connected=False)`` and the widget's "Connected to strokes" switch leave the
+the opposite: ``Session(connected=False)`` and the widget's "keep only parts touching their strokes" switch leave the
 prediction as the model made it.
 """
 
@@ -47,7 +47,7 @@ def keep_connected(pred: np.ndarray, scribbles: np.ndarray, classes: Iterable[in
             continue
         region = out == k
         n, parts = cv2.connectedComponents(region.view(np.uint8), connectivity=8)
-        if n <= 2:  # one patch (label 1) besides the rest (label 0): it holds the strokes
+        if n == 1 or (n == 2 and (parts[seeds] == 1).any()):  # no patch, or one that holds a stroke
             continue
         held = np.zeros(n, bool)
         held[parts[seeds]] = True

@@ -77,3 +77,11 @@ def test_wrapper_applies_the_rule_to_any_predictor():
     assert out[3, 3] == 1 and out[11, 11] == 0
     with pytest.raises(TypeError, match="not a predictor"):
         ConnectedPredictor(object())
+
+
+def test_a_single_patch_away_from_the_strokes_is_dropped_too():
+    pred = np.zeros((10, 10), np.int32)
+    pred[6:9, 6:9] = 1          # the predictor did not keep the stroke's pixel as class 1
+    strokes = np.zeros_like(pred)
+    strokes[1, 1] = 1
+    assert not (keep_connected(pred, strokes) == 1).any()
