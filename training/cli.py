@@ -1,4 +1,5 @@
-"""Command line: ``python -m training train --recipe R`` and ``python -m training finetune --from CKPT --data DIR``.
+"""Command line: ``python -m training train --recipe R`` and ``python -m training finetune --from CKPT --data DIR``;
+``python -m training pack --recipe R`` copies R's data, shrunk, into ``.pack/`` for a machine that sees only the repo.
 
 Both accept ``--out DIR`` (default ``runs/<recipe>``), ``--steps N``, ``--minutes M`` (stop with a
 checkpoint after M minutes), ``--device auto|cpu|cuda``, ``--data-root DIR`` (what ``${data}`` means in
@@ -56,7 +57,32 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--from", dest="init_from", required=True, help="checkpoint to start from")
     tune.add_argument("--data", help="dataset folder (BraTS, Decathlon, CHAOS, VOC/SBD, images/ + masks/)")
     tune.add_argument("--recipe", default="medical_finetune", help="recipe for everything but the data")
+    pack = sub.add_parser("pack", help="copy a recipe's data, shrunk, into a folder that travels with the repo")
+    pack.add_argument("--recipe", required=True, help="the recipe whose sources to pack")
+    pack.add_argument("--out", default=str(REPO / ".pack"), help="output folder (default .pack, ignored by git)")
+    pack.add_argument("--data-root", help="where the recipe's ${data} is (default ../shared/data)")
+    pack.add_argument("--max-side", type=int, default=448, help="photos and masks shrunk to this long side")
+    pack.add_argument("--quality", type=int, default=85, help="JPEG quality of the shrunk photos")
+    pack.add_argument("--budget-mib", type=float, default=56.0, help="stop with an error past this size (0: none)")
     return parser
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from training.pack import pack_sources
+    from training.recipe import DEFAULT_DATA_ROOT
+
+    cfg = load_recipe(args.recipe)
+    out = Path(args.out)
+    report = pack_sources(cfg["sources"], args.data_root or DEFAULT_DATA_ROOT, out, args.max_side, args.quality,
+                          args.budget_mib or None)
+    print(f"packed {report.summary()} into {out}")
+    try:
+        there = out.resolve().relative_to(REPO)
+    except ValueError:
+        print(f"{out} is outside the repository: only the repository travels; pack into it (default .pack)")
+        return 0
+    print(f"there: python -m training train --recipe {args.recipe} --data-root {there}  (carry {there})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     from training.trainer import train
 
     args = _parser().parse_args(argv)
+    if args.command == "pack":
+        return _pack(args)
     overrides: dict[str, Any] = {}
     for text in args.set:
         overrides = deep_merge(overrides, parse_override(text))
