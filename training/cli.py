@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from napari_scribbleseg.errors import InputError
-from training.recipe import REPO, deep_merge, load_recipe, parse_override, resolve_paths
+from training.recipe import DEFAULT_DATA_ROOT, REPO, deep_merge, load_recipe, parse_override, resolve_paths
 
 
 def detect_source(folder: str | Path) -> dict[str, Any]:
@@ -69,7 +69,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _pack(args: argparse.Namespace) -> int:
     from training.pack import pack_sources
-    from training.recipe import DEFAULT_DATA_ROOT
 
     cfg = load_recipe(args.recipe)
     out = Path(args.out)

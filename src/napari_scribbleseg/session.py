@@ -357,7 +357,7 @@ class Session:
             scribbled = labels > 0
             out[scribbled] = labels[scribbled]
             if self.connected:
-                out = keep_connected(out, labels)
+                out = keep_connected(out, labels, classes)
             self._check_request(request_id)
             return out
 

@@ -51,3 +51,13 @@ def test_missing_data_and_budget_are_named(tiny_root: Path, tmp_path: Path):
     with pytest.raises(InputError, match="max-side"):
         pack_sources([{"kind": "coco_mval", "root": "${data}/natural/coco_mval"}], tiny_root, tmp_path / "b",
                      budget_mib=1e-4)
+
+
+def test_pack_command_prints_what_it_packed(tiny_root: Path, tmp_path: Path, capsys):
+    from training.cli import main
+
+    assert main(["pack", "--recipe", "local", "--data-root", str(tiny_root), "--out", str(tmp_path / "p"),
+                 "--max-side", "32"]) == 0
+    printed = capsys.readouterr().out
+    assert "packed" in printed and "coco_mval" in printed and "outside the repository" in printed
+    assert (tmp_path / "p" / "medical" / "totalseg" / "example_ct_sm.nii.gz").exists()
