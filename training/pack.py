@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from napari_scribbleseg.baselines.common import working_shape
 from napari_scribbleseg.errors import InputError
 
 PLACEHOLDER = "${data}"
@@ -72,11 +73,9 @@ def _write(src: Path, dst: Path, max_side: int, quality: int) -> None:
     image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError(f"{src} is not a readable image; remove it from the data or fix the file")
-    h, w = image.shape[:2]
-    if max(h, w) > max_side:
-        scale = max_side / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_AREA)
+    h, w = working_shape(image.shape[:2], max_side)
+    if (h, w) != image.shape[:2]:
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_NEAREST if kind == "mask" else cv2.INTER_AREA)
     options = [cv2.IMWRITE_JPEG_QUALITY, quality] if src.suffix.lower() in (".jpg", ".jpeg") else []
     if not cv2.imwrite(str(dst), image, options):
         raise InputError(f"could not write {dst}; check that the output folder is writable")
