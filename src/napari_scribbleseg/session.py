@@ -332,9 +332,10 @@ class Session:
 
         Returns
         -------
-        (H, W) int32 labels: each pixel the class whose logit wins against the others and the
-        background logit 0 (0 = background); scribbled pixels keep their class; all 0 without scribbles.
-        With ``connected`` (default), a class's parts that touch none of its strokes are 0.
+        (H, W) int32 labels: each pixel the class whose logit wins against the others; with one class
+        scribbled, 0 where the background logit 0 beats it. Scribbled pixels keep their class; all 0
+        without scribbles. With ``connected`` (default), a class's parts that touch none of its strokes
+        go to the competing class that borders them (0 with one class).
         """
         with self._lock:
             self._check_request(request_id)
@@ -353,7 +354,9 @@ class Session:
                     better = value > best
                     best, index = torch.where(better, value, best), torch.where(better, where, index)
             table = torch.as_tensor(classes, dtype=torch.int32, device=best.device)
-            out = torch.where(best > 0, table[index], 0).cpu().numpy()
+            # one class alone competes with the background logit 0; two or more compete with each other,
+            # so every pixel gets one of them (the user named what each pixel can be)
+            out = (table[index] if len(classes) >= 2 else torch.where(best > 0, table[index], 0)).cpu().numpy()
             scribbled = labels > 0
             out[scribbled] = labels[scribbled]
             if self.connected:

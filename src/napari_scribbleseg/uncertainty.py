@@ -116,13 +116,15 @@ def rank_slices(scores: Mapping[int, float], exclude: Iterable[int] = ()) -> lis
 def labels_from_proba(proba: np.ndarray, classes: Sequence[int], scribbles: np.ndarray) -> np.ndarray:
     """(H, W) int32 labels from (K, H, W) probabilities over ``classes`` (ascending), as the contract says.
 
-    Each pixel takes its most probable class; where the background remainder (``1 - sum``) beats every
-    class, it is 0; scribbled pixels keep their class.
+    Each pixel takes its most probable class; with one class, 0 where the background remainder
+    (``1 - sum``) beats it; scribbled pixels keep their class.
     """
     p = full_proba(proba)
     if p.shape[0] not in (len(classes), len(classes) + 1):
         raise InputError(f"probabilities have {p.shape[0]} classes but {len(classes)} classes are scribbled; pass the classes predict_proba was computed for, ascending")
     table = np.asarray([*classes, 0][: p.shape[0]], np.int32)
+    if len(classes) >= 2:  # classes compete with each other, as in Session.predict: no pixel left 0
+        p = p[: len(classes)]
     labels = table[p.argmax(axis=0)]
     scribbled = np.asarray(scribbles) > 0
     labels[scribbled] = np.asarray(scribbles)[scribbled]

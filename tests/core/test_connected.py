@@ -17,15 +17,47 @@ def _two_blobs_per_class() -> np.ndarray:
     return pred
 
 
-def test_patches_without_a_stroke_of_their_class_become_zero():
+def test_patches_without_a_stroke_of_their_class_are_taken_from_it():
     pred = _two_blobs_per_class()
     strokes = np.zeros_like(pred)
     strokes[8:10, 6:14] = 1
     strokes[28:30, 41:49] = 2
     out = keep_connected(pred, strokes)
-    assert (out[5:15, 5:15] == 1).all() and (out[25:35, 5:15] == 0).all()
-    assert (out[25:35, 40:50] == 2).all() and (out[5:15, 40:50] == 0).all()
+    assert (out[5:15, 5:15] == 1).all() and (out[25:35, 40:50] == 2).all()
+    # the look-alikes touch no rival, only unscribbled pixels (0): nothing can reach them
+    assert (out[25:35, 5:15] == 0).all() and (out[5:15, 40:50] == 0).all()
     assert pred[25, 5] == 1  # the input is left alone
+
+
+def test_a_patch_walled_in_by_taken_patches_is_grown_into():
+    pred = np.full((20, 20), 2, np.int32)
+    pred[:, 10:] = 1
+    pred[0:5, 0:5] = 1    # a class-1 look-alike in the background...
+    pred[2, 2] = 2        # ...holding a class-2 speck that touches no class-2 pixel
+    strokes = np.zeros_like(pred)
+    strokes[6, 16], strokes[19, 0] = 1, 2
+    out = keep_connected(pred, strokes)
+    assert (out[:, :10] == 2).all() and (out[:, 10:] == 1).all()
+
+
+def test_one_class_scribbled_drops_patches_to_zero():
+    pred = _two_blobs_per_class()
+    strokes = np.zeros_like(pred)
+    strokes[8:10, 6:14] = 1
+    out = keep_connected(pred, strokes)
+    assert (out[5:15, 5:15] == 1).all() and (out[25:35, 5:15] == 0).all()
+
+
+def test_a_detached_patch_goes_to_the_class_that_borders_it_most():
+    pred = np.full((30, 30), 2, np.int32)   # background everywhere
+    pred[:, 20:] = 3                        # a third class on the right
+    pred[3:8, 3:8] = 1                      # the object, stroked
+    pred[15:20, 12:20] = 1                  # a look-alike: background on three sides, class 3 on one
+    strokes = np.zeros_like(pred)
+    strokes[5, 5], strokes[25, 5], strokes[25, 25] = 1, 2, 3
+    out = keep_connected(pred, strokes)
+    assert (out[15:20, 12:20] == 2).all() and (out[3:8, 3:8] == 1).all()
+    assert (out > 0).all()  # every pixel keeps a class
 
 
 def test_a_stroke_of_another_class_does_not_hold_a_patch():

@@ -58,14 +58,23 @@ def test_every_pixel_one_label_and_scribbles_keep_their_class(model):
     session.set_image(_image())
     scribbles = _scribbles(classes=(2, 5, 7))
     labels = session.predict(scribbles)
-    assert set(np.unique(labels)) <= {0, 2, 5, 7}
+    assert set(np.unique(labels)) <= {2, 5, 7}  # three classes compete: none is left 0
     np.testing.assert_array_equal(labels[scribbles > 0], scribbles[scribbles > 0])
-    # the label map is the argmax of the probabilities with the background's share as class 0
+    # the label map is the argmax of the probabilities over the scribbled classes
     proba = session.predict_proba(scribbles)
-    full = np.concatenate([1 - proba.sum(0, keepdims=True), proba])
-    expected = np.array([0, 2, 5, 7])[full.argmax(0)]
-    agree = (expected == labels) | (np.abs(np.sort(full, 0)[-1] - np.sort(full, 0)[-2]) < 1e-4)
+    expected = np.array([2, 5, 7])[proba.argmax(0)]
+    agree = (expected == labels) | (np.abs(np.sort(proba, 0)[-1] - np.sort(proba, 0)[-2]) < 1e-4)
     assert agree.all()
+
+
+def test_one_class_alone_competes_with_the_background(model):
+    session = Session(model, device="cpu", connected=False)
+    session.set_image(_image())
+    scribbles = _scribbles(classes=(3,))
+    labels = session.predict(scribbles)
+    proba = session.predict_proba(scribbles)[0]
+    np.testing.assert_array_equal(labels[proba < 0.49], 0)
+    np.testing.assert_array_equal(labels[proba > 0.51], 3)
 
 
 def test_connected_keeps_only_the_parts_touching_their_strokes(model):
@@ -78,7 +87,7 @@ def test_connected_keeps_only_the_parts_touching_their_strokes(model):
     loose, kept = free.predict(scribbles), connected.predict(scribbles)
     assert connected.connected and not free.connected
     changed = loose != kept
-    assert (kept[changed] == 0).all()  # parts are dropped, never given to another class
+    assert changed.any() and (kept > 0).all()  # dropped parts go to a competing class, never to 0
     for k in (2, 5, 7):
         parts, n = ndimage.label(kept == k, structure=np.ones((3, 3)))
         assert n >= 1 and set(np.unique(parts[scribbles == k])) == set(range(1, n + 1))
