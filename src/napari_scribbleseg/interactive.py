@@ -380,7 +380,8 @@ class InteractiveSegmenter:
         Parameters
         ----------
         key : (axis, index)
-            A slice with strokes.
+            A slice with strokes, or one with a prediction and no strokes (a slice propagated to:
+            pressing "next" again and again walks through the volume).
         direction : -1, +1, or 0 for both ways.
         steps : int or None
             Stop after this many slices (None: until the object vanishes, confidence drops, or a slice the
@@ -395,13 +396,21 @@ class InteractiveSegmenter:
         if not key:
             raise InputError("propagation needs a 3-D volume; this image is 2-D")
         axis, index = key
-        scribbles = self.scribbles_of(key).labels
-        if not np.any(scribbles):
-            raise InputError("paint strokes on this slice first, then propagate")
+        # a slice without strokes carries on what it shows (a slice propagated to): step by step
+        shown = None if np.any(self.scribbles_of(key).labels) else self.predictions.get(key)
+        if shown is None or not np.any(shown[shown != background] if background is not None else shown):
+            if not np.any(self.scribbles_of(key).labels):
+                raise InputError(
+                    f"slice {index} has no strokes and no segmentation to carry on; paint strokes on it first, "
+                    "then propagate"
+                )
+            shown = None
         written: dict[SliceKey, np.ndarray] = {}
         with self._lock:
             self._image_key = None  # the volume segmenter moves the predictor between slices
             volume = self.volume_segmenter(axis, background)
+            if shown is not None:
+                volume.adopt(index, shown)
             for other in sorted(self.accepted):
                 if other[0] == axis and other != key:
                     volume.lock(other[1])

@@ -286,6 +286,17 @@ class VolumeSegmenter:
         """Undo :meth:`lock`."""
         self._locked.discard(self._check_index(index))
 
+    def adopt(self, index: int, labels: np.ndarray) -> None:
+        """Take (H, W) ``labels`` as slice ``index``'s result (e.g. one kept while this segmenter was
+        rebuilt), so propagation can carry it on. A scribbled or locked slice keeps its own."""
+        index = self._check_index(index)
+        if index in self._scribbles or index in self._locked:
+            return
+        labels = np.asarray(labels, np.int32)
+        if labels.shape != self._label_slices[index].shape:
+            raise InputError(f"labels {labels.shape} do not fit slice {index} of shape {self._label_slices[index].shape}")
+        self._label_slices[index] = labels
+
     # --- segmentation -----------------------------------------------------------------------
     def segment_slice(self, index: int, scribbles: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
         """Segment slice ``index`` from the user's (H, W) ``scribbles``; returns and stores its labels.

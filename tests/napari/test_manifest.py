@@ -66,8 +66,8 @@ def test_plugin_docked_widget_segments(make_napari_viewer):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)  # napari warns when a plugin touches private API
         widget.start("ramp")
-        scribbles = viewer.layers["ramp scribbles"]
+        scribbles = viewer.layers["scribbles: ramp"]
         scribbles.data_setitem((np.array([2]), np.array([2])), 1)
         scribbles.data_setitem((np.array([17]), np.array([17])), 2)
-    out = viewer.layers["ramp prediction"].data
+    out = viewer.layers["prediction: ramp"].data
     assert out[0, 0] == 1 and out[19, 19] == 2

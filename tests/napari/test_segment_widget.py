@@ -277,7 +277,7 @@ def test_connected_switch_drops_look_alikes_away_from_the_strokes(make_napari_vi
     paint(widget.scribble_layer, [(20, 10), (20, 14)], 1)
     paint(widget.scribble_layer, [(2, 30)], 2)
     out = widget.output_layer.data
-    assert out[20, 12] == 1 and out[20, 48] == 0  # the right disk touches no class-1 stroke
+    assert out[20, 12] == 1 and out[20, 48] == 2  # the right disk touches no class-1 stroke: background
     widget.connected.setChecked(False)  # strokes and their history survive the switch
     out = widget.output_layer.data
     assert out[20, 12] == 1 and out[20, 48] == 1

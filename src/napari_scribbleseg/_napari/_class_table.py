@@ -16,6 +16,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from napari_scribbleseg._napari._signals import on
+
 #: Colours of classes 1, 2, ... (colour-blind friendly, Okabe-Ito), repeated beyond 8.
 PALETTE = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
 
@@ -47,8 +49,8 @@ class ClassTable(QWidget):
         self.table.itemChanged.connect(self._item_changed)
         self.table.currentCellChanged.connect(lambda row, *_: row >= 0 and self.selected.emit(row + 1))
         add, remove = QPushButton("+ class"), QPushButton("- class")
-        add.clicked.connect(lambda: self.add_class())
-        remove.clicked.connect(self.remove_last)
+        on(add.clicked, self.add_class)
+        on(remove.clicked, self.remove_last)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(remove)
@@ -71,7 +73,7 @@ class ClassTable(QWidget):
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(name or f"class {value}"))
         swatch = QPushButton()
-        swatch.clicked.connect(lambda _=False, r=row: self._pick_color(r))
+        on(swatch.clicked, self._pick_color, row)
         self.table.setCellWidget(row, 1, swatch)
         self._set_color(row, color or PALETTE[row % len(PALETTE)])
         check = QTableWidgetItem()

@@ -33,12 +33,14 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from napari_scribbleseg.datasets import Sample
+from napari_scribbleseg.datasets import Sample, SampleList
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import available_predictors
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari import _notify
-from napari_scribbleseg._napari._notify import notify_errors, report
+from napari_scribbleseg._napari._layer_combo import LayerCombo
+from napari_scribbleseg._napari._notify import notify_errors
+from napari_scribbleseg._napari._signals import on, start_worker
 from napari_scribbleseg._napari._segment_widget import synchronous
 
 SCOPES = ("image (2-D)", "slice in view", "whole volume (slices with objects)")
@@ -131,13 +133,14 @@ class EvaluateWidget(QWidget):
         self._refresh_layers()
 
     def _build_ui(self) -> None:
-        self.image_combo, self.gt_combo, self.scope_combo = QComboBox(), QComboBox(), QComboBox()
+        self.image_combo, self.gt_combo, self.scope_combo = LayerCombo(), LayerCombo(), QComboBox()
         self.scope_combo.addItems(SCOPES)
+        on(self.image_combo.currentTextChanged, self._default_scope)
         self.predictor_list = QListWidget()
         for name in available_predictors():
             item = QListWidgetItem(name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name != "default" else Qt.CheckState.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked)  # the shipped model beside every classical peer
             self.predictor_list.addItem(item)
         self.predictor_list.setMaximumHeight(110)
         self.simulator_combo = QComboBox()
@@ -162,7 +165,7 @@ class EvaluateWidget(QWidget):
         form.addRow(self.multi_region)
 
         self.run_button = QPushButton("Run evaluation")
-        self.run_button.clicked.connect(self.run)
+        on(self.run_button.clicked, self.run)
         self.progress = QProgressBar()
         self.progressed.connect(self._progress)
 
@@ -186,8 +189,8 @@ class EvaluateWidget(QWidget):
         steps.addWidget(self.step_label)
 
         csv, png = QPushButton("Export CSV..."), QPushButton("Export PNG...")
-        csv.clicked.connect(lambda: self._ask_path("CSV (*.csv)", self.export_csv))
-        png.clicked.connect(lambda: self._ask_path("PNG (*.png)", self.export_png))
+        on(csv.clicked, self._ask_path, "CSV (*.csv)", self.export_csv)
+        on(png.clicked, self._ask_path, "PNG (*.png)", self.export_png)
         exports = QHBoxLayout()
         exports.addWidget(csv)
         exports.addWidget(png)
@@ -215,6 +218,18 @@ class EvaluateWidget(QWidget):
             labels = [l.name for l in self.viewer.layers if isinstance(l, Labels) and l.name not in own]
             if labels:
                 self.gt_combo.setCurrentText(labels[0])
+        self._default_scope()
+
+    def _default_scope(self) -> None:
+        """A volume is evaluated on the slice in view unless the user picked otherwise; a 2-D image whole."""
+        name = self.image_combo.currentText()
+        if name not in self.viewer.layers or not isinstance(self.viewer.layers[name], Image):
+            return
+        volume = len(_layers.spatial_shape(self.viewer.layers[name])) == 3
+        if volume and self.scope_combo.currentText() == SCOPES[0]:
+            self.scope_combo.setCurrentText(SCOPES[1])
+        elif not volume:
+            self.scope_combo.setCurrentText(SCOPES[0])
 
     # running ------------------------------------------------------------------------------------
     def checked_predictors(self) -> list[str]:
@@ -268,19 +283,19 @@ class EvaluateWidget(QWidget):
         self._image_layer = image
         self.progress.setRange(0, len(self.samples) * len(predictors))
         self.progress.setValue(0)
+        dataset = SampleList(self.samples, name=image.name)  # the plot's title names the image
         if synchronous():
-            self._finished(_evaluate(predictors, self.samples, options, self.progressed.emit))
+            self._finished(_evaluate(predictors, dataset, options, self.progressed.emit))
             return
-        from napari.qt.threading import create_worker
 
-        worker = create_worker(_evaluate, predictors, self.samples, options, self.progressed.emit, _start_thread=False)
-        worker.returned.connect(self._finished)
-        worker.errored.connect(report)
-        worker.finished.connect(lambda: setattr(self, "_worker", None))
-        worker.finished.connect(lambda: self.run_button.setEnabled(True))
-        self._worker = worker
+        def done() -> None:
+            self._worker = None
+            self.run_button.setEnabled(True)
+
         self.run_button.setEnabled(False)
-        worker.start()
+        self._worker = start_worker(
+            _evaluate, predictors, dataset, options, self.progressed.emit, returned=self._finished, finished=done
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -394,7 +409,7 @@ def _strokes_at(row: dict, step: int) -> int:
     return min(total, first + (step - 1) * per_step)
 
 
-def _evaluate(predictors: list[str], samples: list[Sample], options: dict, progress: Any) -> Any:
+def _evaluate(predictors: list[str], samples: SampleList, options: dict, progress: Any) -> Any:
     from napari_scribbleseg.evaluate import evaluate
 
     return evaluate({name: name for name in predictors}, samples, progress=progress, **options)

@@ -31,6 +31,11 @@ def image_array(layer: Image) -> np.ndarray:
     return check_image(data, rgb=bool(layer.rgb))
 
 
+def derived_name(role: str, image_name: str) -> str:
+    """The name of a layer the widget makes for an image: its role first ("scribbles: CT head")."""
+    return f"{role}: {image_name}"
+
+
 def spatial_shape(layer: Image) -> tuple[int, ...]:
     """Shape of the image without its RGB axis."""
     shape = tuple(layer.data.shape)

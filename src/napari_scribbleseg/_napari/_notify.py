@@ -19,8 +19,9 @@ def report(exc: BaseException) -> None:
     if isinstance(exc, (ScribbleSegError, NotReadyError)):
         show_error(str(exc))
     else:
-        # an unexpected failure: keep the traceback in the log for a bug report, show one line to the user
-        log.exception("scribbleseg failed", exc_info=exc)
+        # an unexpected failure: the traceback goes to the debug log (for a bug report), never to the
+        # console or a second notification; the user sees one line
+        log.debug("scribbleseg failed", exc_info=exc)
         show_error(f"{type(exc).__name__}: {exc}")
 
 

@@ -41,7 +41,9 @@ from napari_scribbleseg.predictor import Predictor, available_predictors, get_pr
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari._class_table import ClassTable
 from napari_scribbleseg._napari import _notify
+from napari_scribbleseg._napari._layer_combo import LayerCombo
 from napari_scribbleseg._napari._notify import notify_errors, report
+from napari_scribbleseg._napari._signals import on, start_worker
 
 NEW = "<new>"
 DEVICES = ["auto", "cpu", "cuda", "mps"]
@@ -82,11 +84,11 @@ class SegmentWidget(QWidget):
 
     # UI -----------------------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.image_combo = QComboBox()
-        self.scribble_combo = QComboBox()
-        self.committed_combo = QComboBox()
+        self.image_combo = LayerCombo()
+        self.scribble_combo = LayerCombo()
+        self.committed_combo = LayerCombo()
         self.start_button = QPushButton("Start on image")
-        self.start_button.clicked.connect(lambda: self.start())
+        on(self.start_button.clicked, self.start)
         layers = QFormLayout()
         layers.addRow("image", self.image_combo)
         layers.addRow("scribbles", self.scribble_combo)
@@ -97,12 +99,12 @@ class SegmentWidget(QWidget):
         self.model_combo.addItems(available_predictors())
         if "default" in available_predictors():
             self.model_combo.setCurrentText("default")
-        self.model_combo.currentTextChanged.connect(self._model_changed)
+        on(self.model_combo.currentTextChanged, self._model_changed)
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICES)
-        self.device_combo.currentTextChanged.connect(self._model_changed)
+        on(self.device_combo.currentTextChanged, self._model_changed)
         load = QPushButton("Load checkpoint...")
-        load.clicked.connect(self._ask_checkpoint)
+        on(load.clicked, self._ask_checkpoint)
         model = QFormLayout()
         model.addRow("model", self.model_combo)
         model.addRow("device", self.device_combo)
@@ -113,19 +115,19 @@ class SegmentWidget(QWidget):
             "lights up a look-alike elsewhere. Untick when a class means every such thing (all cells of a type)."
         )
         self.connected.setChecked(True)
-        self.connected.toggled.connect(self._model_changed)
+        on(self.connected.toggled, self._model_changed)
         model.addRow(self.connected)
 
         self.classes = ClassTable()
-        self.classes.changed.connect(self._apply_colors)
+        on(self.classes.changed, self._apply_colors)
         self.classes.selected.connect(self.select_class)
 
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
-        self.opacity.valueChanged.connect(self._apply_display)
+        on(self.opacity.valueChanged, self._apply_display)
         self.contour = QCheckBox("contour only")
-        self.contour.toggled.connect(self._apply_display)
+        on(self.contour.toggled, self._apply_display)
         self.live = QCheckBox("update while painting")
         self.live.setChecked(True)
         display = QFormLayout()
@@ -141,15 +143,15 @@ class SegmentWidget(QWidget):
                 ("Clear", self.clear, "erase the strokes and prediction of this slice"),
                 ("Undo", self.undo, "undo the last stroke (Ctrl+Z)"),
                 ("Redo", self.redo, "redo (Ctrl+Shift+Z)"),
-                ("< Propagate", lambda: self.propagate(-1), "segment the previous slice from this one (Alt+Left)"),
-                ("Propagate >", lambda: self.propagate(+1), "segment the next slice from this one (Alt+Right)"),
-                ("Through object", lambda: self.propagate(0), "propagate both ways until the object ends (Alt+Up)"),
-                ("Cancel", lambda: self.cancel_propagation(), "stop a running propagation (slices done are kept)"),
+                ("< Propagate", self.propagate_previous, "segment the previous slice from this one (Alt+Left)"),
+                ("Propagate >", self.propagate_next, "segment the next slice from this one (Alt+Right)"),
+                ("Through object", self.propagate_through, "propagate both ways until the object ends (Alt+Up)"),
+                ("Cancel", self.cancel_propagation, "stop a running propagation (slices done are kept)"),
             ]
         ):
             button = QPushButton(name)
             button.setToolTip(tip)
-            button.clicked.connect(slot)
+            on(button.clicked, slot)
             self.buttons[name] = button
             grid.addWidget(button, i // 2, i % 2)
 
@@ -245,6 +247,7 @@ class SegmentWidget(QWidget):
         if isinstance(scribbles, Labels):
             scribbles.mode = "paint"
             scribbles.selected_label = 1
+        self.viewer.reset_view()  # an image added before the widget was docked may lie partly out of view
         self._key = self._current_key()
         self._load_existing_strokes()
         self.status.setText(f"segmenting {layer.name!r}; paint with the scribble layer's brush")
@@ -267,7 +270,7 @@ class SegmentWidget(QWidget):
             return layer
         return self.viewer.add_labels(
             np.zeros(shape, np.uint8 if self.classes.table.rowCount() < 255 else np.int32),
-            name=f"{image.name} scribbles",
+            name=_layers.derived_name("scribbles", image.name),
             scale=image.scale[-len(shape):],
             translate=image.translate[-len(shape):],
             opacity=0.9,
@@ -283,7 +286,7 @@ class SegmentWidget(QWidget):
             return layer
         return self.viewer.add_labels(
             np.zeros(shape, np.int32),
-            name=f"{image.name} segmentation",
+            name=_layers.derived_name("segmentation", image.name),
             scale=image.scale[-len(shape):],
             translate=image.translate[-len(shape):],
             metadata=dict(image.metadata),  # geometry (direction) travels to the writer
@@ -302,7 +305,7 @@ class SegmentWidget(QWidget):
             self.viewer.layers.remove(self.output_layer)
         return self.viewer.add_labels(
             np.zeros(shape, np.int32),
-            name=f"{image.name} prediction",
+            name=_layers.derived_name("prediction", image.name),
             scale=image.scale[-len(shape):],
             translate=image.translate[-len(shape):],
             blending="translucent_no_depth",
@@ -320,9 +323,9 @@ class SegmentWidget(QWidget):
             "Control-Z": self.undo,
             "Control-Shift-Z": self.redo,
             "Alt-A": self.accept,
-            "Alt-Left": lambda: self.propagate(-1),
-            "Alt-Right": lambda: self.propagate(+1),
-            "Alt-Up": lambda: self.propagate(0),
+            "Alt-Left": self.propagate_previous,
+            "Alt-Right": self.propagate_next,
+            "Alt-Up": self.propagate_through,
         }
         bindings.update({f"Alt-{k}": (lambda k=k: self.select_class(k)) for k in range(1, 10)})
         for key, action in bindings.items():
@@ -465,13 +468,10 @@ class SegmentWidget(QWidget):
         keys = self.segmenter.neighbours(self._key, reach=2)
         if synchronous() or not keys:
             return
-        from napari.qt.threading import create_worker
-
         if self._prefetcher is None:  # one at a time; the next slice change asks again
-            worker = create_worker(self.segmenter.prefetch, keys, _start_thread=False)
-            worker.finished.connect(lambda: setattr(self, "_prefetcher", None))
-            self._prefetcher = worker
-            worker.start()
+            self._prefetcher = start_worker(
+                self.segmenter.prefetch, keys, finished=lambda: setattr(self, "_prefetcher", None)
+            )
 
     def _load_existing_strokes(self) -> None:
         """Take what the scribble layer already holds on the slice in view as the slice's strokes."""
@@ -601,14 +601,7 @@ class SegmentWidget(QWidget):
             except Exception as exc:  # noqa: BLE001 - a failed prediction must not lose the strokes
                 report(exc)
             return
-        from napari.qt.threading import create_worker
-
-        worker = create_worker(self.segmenter.run, request, _start_thread=False)
-        worker.returned.connect(self._deliver)
-        worker.errored.connect(report)
-        worker.finished.connect(self._worker_finished)
-        self._worker = worker
-        worker.start()
+        self._worker = start_worker(self.segmenter.run, request, returned=self._deliver, finished=self._worker_finished)
 
     def _worker_finished(self) -> None:
         self._worker = None
@@ -685,7 +678,6 @@ class SegmentWidget(QWidget):
             except Exception as exc:  # noqa: BLE001 - strokes and accepted labels stay as they were
                 report(exc)
             return
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         bar = progress(total=0, desc="propagating")
@@ -697,15 +689,26 @@ class SegmentWidget(QWidget):
             bar.n = done
             bar.refresh()
 
-        worker = create_worker(
-            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"], _start_thread=False
+        def done() -> None:
+            bar.close()
+            self._propagating = None
+
+        self._propagating = start_worker(
+            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"],
+            returned=lambda written: self._propagated(key, direction, written), finished=done,
         )
-        worker.returned.connect(lambda written: self._propagated(key, direction, written))
-        worker.errored.connect(report)
-        worker.finished.connect(bar.close)
-        worker.finished.connect(lambda: setattr(self, "_propagating", None))
-        self._propagating = worker
-        worker.start()
+
+    def propagate_previous(self) -> None:
+        """Segment the previous slice from the one in view (again and again: slice by slice)."""
+        self.propagate(-1)
+
+    def propagate_next(self) -> None:
+        """Segment the next slice from the one in view (again and again: slice by slice)."""
+        self.propagate(+1)
+
+    def propagate_through(self) -> None:
+        """Propagate both ways from the slice in view until the object ends."""
+        self.propagate(0)
 
     def cancel_propagation(self) -> None:
         """Stop a running propagation before its next slice (slices written so far are kept)."""

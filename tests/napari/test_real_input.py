@@ -1,0 +1,202 @@
+"""The widgets as a person uses them: clicks on the real buttons, keys and drags on the real canvas.
+
+Every user-facing control of both widgets is driven here through Qt input events at least once; a test
+fails if napari shows an error notification during it (the autouse fixture in conftest.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.gui, pytest.mark.shown]
+
+
+def _two_classes(user, widget):
+    """Paint an object stroke, pick class 2 with Alt+2, paint a background stroke: all by mouse and keys."""
+    layer = widget.scribble_layer
+    layer.brush_size = 3
+    user.drag(layer, [(20, 10), (20, 14), (20, 18)])
+    user.key("2", "Alt")
+    assert layer.selected_label == 2
+    user.drag(layer, [(5, 50), (30, 50)])
+
+
+def test_paint_undo_redo_accept_clear_by_buttons(segment, user):
+    viewer, widget = segment
+    _two_classes(user, widget)
+    scribbles, out = widget.scribble_layer, widget.output_layer
+    assert out.data[20, 12] == 1 and out.data[20, 55] == 2
+    user.click(widget, "Undo")
+    assert not np.any(scribbles.data == 2) and set(np.unique(out.data)) == {1}
+    user.click(widget, "Redo")
+    assert np.any(scribbles.data == 2) and out.data[20, 55] == 2
+    user.click(widget, "Accept")
+    committed = widget.committed_layer.data
+    assert committed[20, 12] == 1 and committed[20, 55] == 0  # class 2 is the background: not accepted
+    user.click(widget, "Clear")
+    assert not scribbles.data.any() and not out.data.any()
+    assert widget.committed_layer.data[20, 12] == 1  # accepted labels survive a clear
+
+
+def test_undo_redo_accept_by_keys_on_the_canvas(segment, user):
+    viewer, widget = segment
+    _two_classes(user, widget)
+    user.key("Z", "Control")
+    assert not np.any(widget.scribble_layer.data == 2)
+    user.key("Z", "Control", "Shift")
+    assert np.any(widget.scribble_layer.data == 2)
+    user.key("A", "Alt")
+    assert widget.committed_layer.data[20, 12] == 1
+
+
+def test_display_and_model_controls(segment, user, qtbot):
+    from qtpy.QtCore import Qt
+
+    viewer, widget = segment
+    _two_classes(user, widget)
+    user.tick(widget.contour)
+    assert widget.contour.isChecked() and widget.output_layer.contour == 2
+    widget.opacity.setFocus()
+    qtbot.keyClick(widget.opacity, Qt.Key.Key_End)
+    assert widget.output_layer.opacity == 1.0
+    before = widget.segmenter.predictor
+    user.tick(widget.connected)
+    assert not widget.connected.isChecked() and widget.segmenter.predictor is not before
+    user.tick(widget.live)
+    assert not widget.live.isChecked()
+    index = widget.model_combo.findText("threshold")
+    widget.model_combo.setFocus()
+    while widget.model_combo.currentIndex() != index:  # arrow keys walk the list, as a user would
+        qtbot.keyClick(widget.model_combo, Qt.Key.Key_Down if widget.model_combo.currentIndex() < index else Qt.Key.Key_Up)
+    assert type(widget.segmenter.predictor).__name__ == "Threshold"  # the switch above: no connected wrapper
+    assert widget.output_layer.data[20, 12] == 1  # re-predicted with the new model, strokes kept
+    qtbot.keyClick(widget.device_combo, Qt.Key.Key_Home)
+    assert widget.device_combo.currentText() == "auto"
+
+
+def test_load_checkpoint_button(segment, user, monkeypatch):
+    from qtpy.QtWidgets import QFileDialog
+
+    from napari_scribbleseg.session import DEFAULT_WEIGHTS, Session
+
+    viewer, widget = segment
+    path = str(DEFAULT_WEIGHTS)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
+    user.click(widget, "Load checkpoint...")
+    assert isinstance(widget._predictor, Session) and widget.model_combo.currentText() == "default"
+
+
+def test_class_table_buttons(segment, user):
+    viewer, widget = segment
+    user.click(widget, "+ class")
+    assert widget.classes.table.rowCount() == 3
+    user.click(widget, "- class")
+    assert widget.classes.table.rowCount() == 2
+
+
+def test_start_button_resets_the_view_and_names_layers_by_role(make_napari_viewer, qtbot):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    from conftest import User
+
+    viewer = make_napari_viewer(show=True)
+    photo = viewer.add_image(np.random.default_rng(0).random((300, 400)), name="Flair_subtrMeanDivStd")
+    viewer.camera.zoom *= 8  # the user zoomed in before docking the widget: the photo is mostly out of view
+    widget = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.model_combo.setCurrentText("nearest")
+    user = User(qtbot, viewer)
+    user.click(widget, "Start on image")
+    size = user.canvas.native.size()
+    for corner in [(0, 0), (299, 399)]:
+        pos = user.canvas_position(photo, corner)
+        assert 0 <= pos.x() <= size.width() and 0 <= pos.y() <= size.height()
+    names = [layer.name for layer in viewer.layers]
+    assert {"scribbles: Flair_subtrMeanDivStd", "prediction: Flair_subtrMeanDivStd"} <= set(names)
+    assert "segmentation: Flair_subtrMeanDivStd" in names
+
+
+def test_long_layer_names_are_elided_in_the_middle(segment):
+    viewer, widget = segment
+    for combo in (widget.image_combo, widget.scribble_combo):
+        combo.setMaximumWidth(120)
+        combo.resize(120, combo.height())
+    viewer.layers["photo"].name = "Flair_subtrMeanDivStd_patient_0042"
+    widget._refresh_layer_choices()
+    widget.scribble_combo.setCurrentText(widget.scribble_layer.name)
+    image, scribbles = widget.image_combo.shown_text(), widget.scribble_combo.shown_text()
+    assert "\u2026" in image and image.endswith("0042") and image.startswith("Fl")
+    assert scribbles.startswith("scri") and image != scribbles
+    assert widget.scribble_combo.toolTip() == widget.scribble_layer.name
+
+
+def test_every_volume_button_and_step_wise_propagation(make_napari_viewer, qtbot):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    from conftest import User
+
+    z, y, x = np.mgrid[:20, :40, :40]
+    ball = (((z - 10) * 2.0) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 81) * 150.0 + 30
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(ball.astype(np.float32), name="ball", scale=(2.0, 1.0, 1.0))
+    widget = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.model_combo.setCurrentText("threshold")
+    viewer.dims.set_point(0, 20.0)  # slice 10
+    user = User(qtbot, viewer)
+    user.click(widget, "Start on image")
+    layer = widget.scribble_layer
+    layer.brush_size = 2
+    user.drag(layer, [(20, 17), (20, 23)])
+    user.key("2", "Alt")
+    user.drag(layer, [(2, 2), (2, 8)])
+    user.click(widget, "Propagate >")
+    assert widget._key == (0, 11)
+    user.click(widget, "Propagate >")  # again: from the propagated slice, one more step
+    assert widget._key == (0, 12)
+    user.key("Right", "Alt")
+    assert widget._key == (0, 13)
+    committed = widget.committed_layer.data
+    assert all(np.any(committed[i] == 1) for i in (11, 12, 13)) and not np.any(committed[14])
+    viewer.dims.set_point(0, 20.0)
+    user.click(widget, "< Propagate")
+    user.click(widget, "< Propagate")
+    assert widget._key == (0, 8) and np.any(committed[8] == 1) and not np.any(committed[7])
+    viewer.dims.set_point(0, 20.0)
+    user.click(widget, "Through object")
+    assert "propagated to" in widget.status.text()
+    assert np.any(committed[7] == 1) and not np.any(committed[:4]) and not np.any(committed[16:])
+    user.click(widget, "Cancel")  # nothing running: nothing happens, nothing lost
+    assert np.any(committed[7] == 1)
+
+
+def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from qtpy.QtWidgets import QFileDialog
+
+    from napari_scribbleseg._napari._evaluate_widget import SCOPES, EvaluateWidget
+    from napari_scribbleseg._napari._sample_data import mr_brain_sample
+
+    from conftest import User
+
+    viewer = make_napari_viewer(show=True)
+    for data, kwargs, kind in mr_brain_sample():
+        getattr(viewer, f"add_{kind}")(data, **kwargs)
+    widget = EvaluateWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.scope_combo.currentText() == SCOPES[1]  # a volume: the slice in view by itself
+    assert "default" in widget.checked_predictors()      # the shipped model is checked by default
+    widget.set_predictors(["nearest"])
+    widget.max_spin.setValue(3)
+    image = widget.image_combo.currentText()
+    z = int(np.argmax(np.asarray(viewer.layers[widget.gt_combo.currentText()].data).sum((1, 2))))
+    viewer.dims.set_point(0, viewer.layers[image].data_to_world((z, 0, 0))[0])
+    user = User(qtbot, viewer)
+    user.click(widget, "Run evaluation")
+    assert widget.table.rowCount() == 1
+    assert image in widget.figure.axes[0].get_title() and "arrays" not in widget.figure.axes[0].get_title()
+    for button, name in (("Export CSV...", "r.csv"), ("Export PNG...", "r.png")):
+        target = str(tmp_path / name)
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, t=target, **k: (t, "")))
+        user.click(widget, button)
+        assert (tmp_path / name).stat().st_size > 0
