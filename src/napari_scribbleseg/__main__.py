@@ -96,9 +96,18 @@ def headless_summary(max_interactions: int = 5, model: str | None = None) -> str
     return f"{CT_LABELS[1]} on {len(samples)} slices of the generated CT phantom\n" + result.format_summary()
 
 
+#: The first line printed where no viewer can open, so the table that follows is not taken for the GUI.
+NO_DISPLAY = (
+    "no display: running the headless evaluation; use xvfb-run -a python -m napari_scribbleseg for the viewer "
+    "on a server"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.headless and has_display():
+    if not args.headless and not has_display():
+        print(NO_DISPLAY, flush=True)
+    elif not args.headless:
         try:
             import qtpy  # noqa: F401 - fails without a Qt binding
 

@@ -133,3 +133,14 @@ def test_headless_main_prints_a_summary(capsys):
     assert main(["--headless", "--model", "growcut", "--max-interactions", "2"]) == 0
     out = capsys.readouterr().out
     assert "growcut" in out and "NoI@90" in out and "liver" in out
+
+
+def test_without_a_display_the_first_line_says_so(capsys, monkeypatch):
+    from napari_scribbleseg import __main__
+
+    monkeypatch.setattr(__main__, "has_display", lambda: False)
+    monkeypatch.setattr(__main__, "headless_summary", lambda *a: "the table")
+    assert __main__.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("no display: running the headless evaluation") and "xvfb-run" in lines[0]
+    assert lines[1] == "the table"

@@ -92,6 +92,9 @@ def no_error_notifications(request):
     """
     from napari.utils.notifications import NotificationSeverity, notification_manager
 
+    from napari_scribbleseg._napari import _notify
+
+    _notify._last.clear()  # a message of the test before is no repeat in this one
     seen: list[str] = []
 
     def record(notification) -> None:

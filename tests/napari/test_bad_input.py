@@ -112,3 +112,54 @@ def test_propagate_on_a_2d_image(segment, notes):
     viewer, widget = segment
     widget.propagate(+1)
     assert notes and "3-D volume" in notes[0]
+
+
+@pytest.mark.errors_expected
+def test_a_worker_failure_is_one_notification_and_no_traceback(segment, paint, monkeypatch, qtbot, capfd, no_error_notifications):
+    viewer, widget = segment
+    monkeypatch.delenv("SCRIBBLESEG_SYNC")  # predictions run in a worker thread
+
+    def broken(scribbles, prev=None):
+        raise RuntimeError("the model ran out of memory; pick a smaller model")
+
+    monkeypatch.setattr(widget.segmenter.predictor, "predict", broken)
+    paint(widget.scribble_layer, [(20, 12)], 1)
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=10000)
+    qtbot.wait(50)
+    assert no_error_notifications == ["RuntimeError: the model ran out of memory; pick a smaller model"]
+    assert "Traceback" not in capfd.readouterr().err
+    assert np.any(widget.scribble_layer.data == 1)  # the stroke stays
+    no_error_notifications.clear()
+
+
+def test_a_worker_failure_in_a_plain_script_does_not_abort(tmp_path):
+    """No napari.run() hooks: a re-raised exception in a Qt slot would abort the process (PyQt6 qFatal)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np, napari\n"
+        "from qtpy.QtWidgets import QApplication\n"
+        "from napari_scribbleseg._napari._segment_widget import SegmentWidget\n"
+        "viewer = napari.Viewer(show=False)\n"
+        "viewer.add_image(np.random.default_rng(0).random((40, 60)), name='photo')\n"
+        "widget = SegmentWidget(viewer)\n"
+        "widget.model_combo.setCurrentText('growcut')\n"
+        "widget.start('photo')\n"
+        "def broken(scribbles, prev=None):\n"
+        "    raise RuntimeError('broken on purpose')\n"
+        "widget.segmenter.predictor.predict = broken\n"
+        "widget.scribble_layer.data_setitem((np.array([20]), np.array([12])), 1)\n"
+        "for _ in range(200):\n"
+        "    QApplication.processEvents()\n"
+        "    if widget._worker is None:\n"
+        "        break\n"
+        "    import time; time.sleep(0.02)\n"
+        "QApplication.processEvents()\n"
+        "print('still running')\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SCRIBBLESEG_SYNC"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0 and "still running" in done.stdout, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr

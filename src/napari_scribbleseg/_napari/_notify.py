@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from typing import Any, Callable, TypeVar
 
 from napari.utils.notifications import show_error, show_info, show_warning
@@ -14,15 +15,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("napari_scribbleseg")
 
 
+#: A message shown again within this many seconds is not shown twice (one stroke may fail as a live
+#: preview and again when it ends; the user needs to read it once).
+REPEAT_S = 3.0
+_last: dict[str, float] = {}
+
+
 def report(exc: BaseException) -> None:
     """Show ``exc`` as a napari error notification: our own errors as they are, others with their type."""
     if isinstance(exc, (ScribbleSegError, NotReadyError)):
-        show_error(str(exc))
+        message = str(exc)
     else:
         # an unexpected failure: the traceback goes to the debug log (for a bug report), never to the
         # console or a second notification; the user sees one line
         log.debug("scribbleseg failed", exc_info=exc)
-        show_error(f"{type(exc).__name__}: {exc}")
+        message = f"{type(exc).__name__}: {exc}"
+    now = time.monotonic()
+    if now - _last.get(message, -REPEAT_S) < REPEAT_S:
+        return
+    _last.clear()
+    _last[message] = now
+    show_error(message)
 
 
 def notify_errors(fn: F) -> F:
