@@ -1,7 +1,8 @@
-"""Screenshots of the segmentation widget in use, for the docs: a photograph and a CT slice.
+"""Screenshots of the widgets in use, for the docs, made through real input as a person makes them.
 
-Run under a display or a virtual one (the strokes are written into the scribble layer the way the
-brush writes them, so the widget reacts exactly as to a user's painting):
+Strokes are dragged on the canvas (Qt mouse press, moves, release), classes picked with Alt+digit on
+the canvas, and the widgets' buttons clicked ("Start on image", "Accept", "Propagate >", "Run
+evaluation"): ``napari_scribbleseg._napari._real_input``. Run under a display or a virtual one:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_screenshots.py [--model NAME]
 
@@ -22,18 +23,9 @@ os.environ.setdefault("SCRIBBLESEG_SYNC", "1")  # predictions finish before each
 HERE = Path(__file__).resolve().parent
 
 
-def stroke(layer, points, label, width=5, index=None):
-    """Paint a polyline of (row, col) points as one stroke (data_setitem: one undo step, one paint event)."""
-    from napari_scribbleseg.scribbles import rasterize_path
-
-    shape = layer.data.shape[-2:]
-    rows, cols = np.nonzero(rasterize_path(np.asarray(points, float), shape, width=width))
-    indices = (rows, cols) if index is None else (np.full(rows.size, index), rows, cols)
-    layer.data_setitem(indices, label)
-
-
 def make_viewer(napari, sample, model):
     from napari_scribbleseg._napari import _sample_data
+    from napari_scribbleseg._napari._real_input import User
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
     viewer = napari.Viewer(title="napari-scribbleseg")
@@ -43,55 +35,63 @@ def make_viewer(napari, sample, model):
     if model:
         widget.model_combo.setCurrentText(model)
     viewer.window.add_dock_widget(widget, name="Scribble segmentation", area="right")
-    widget.start(layers[0].name)
-    return viewer, widget
+    widget.image_combo.setCurrentText(layers[0].name)
+    return viewer, widget, User(viewer)
+
+
+def paint(user, widget, label, points, size):
+    """Pick class ``label`` with Alt+label on the canvas and drag a stroke through ``points`` (row, col)."""
+    user.key(str(label), "Alt")
+    widget.scribble_layer.brush_size = size
+    user.drag(widget.scribble_layer, points)
 
 
 def photo(napari, model, out):
-    viewer, widget = make_viewer(napari, "astronaut", model)
-    layer = widget.scribble_layer
-    stroke(layer, [(330, 150), (380, 180), (420, 230), (470, 200)], 1)  # the orange suit
-    stroke(layer, [(120, 200), (150, 260), (190, 300)], 1)  # the face and hair
-    stroke(layer, [(40, 30), (40, 150), (80, 80)], 2)  # background, left
-    stroke(layer, [(60, 330), (200, 420), (300, 460)], 2)  # background, right (the shuttle)
-    widget.select_class(3)
-    widget.classes.table.item(2, 0).setText("helmet")
-    stroke(layer, [(430, 380), (470, 430), (500, 480)], 3)
-    viewer.reset_view()
+    """The astronaut, object and background painted, after Accept."""
+    viewer, widget, user = make_viewer(napari, "astronaut", model)
+    user.click(widget, "Start on image")
+    for label, points in (
+        (1, [(330, 150), (380, 180), (420, 230), (470, 200)]),  # the suit
+        (1, [(120, 200), (150, 260), (190, 300)]),  # the face and hair
+        (2, [(40, 30), (40, 150), (80, 80)]),  # background, left
+        (2, [(60, 330), (200, 420), (300, 460)]),  # background, right (the shuttle)
+    ):
+        paint(user, widget, label, points, 6)
+    user.click(widget, "Accept")
     _grab(viewer, out)
     viewer.close()
 
 
 def ct(napari, model, out):
-    viewer, widget = make_viewer(napari, "ct_abdomen_sample", model)
+    """A CT slice with liver and spleen strokes, then "Propagate >" pressed three times: slice by slice."""
+    viewer, widget, user = make_viewer(napari, "ct_abdomen_sample", model)
     z = 18
     viewer.dims.set_point(0, z * viewer.layers[0].scale[0])
+    user.click(widget, "Start on image")
+    user.click(widget, "+ class")
     widget.classes.table.item(0, 0).setText("liver")
-    widget.select_class(3)
     widget.classes.table.item(2, 0).setText("spleen")
-    layer = widget.scribble_layer
-    stroke(layer, [(45, 35), (60, 45), (66, 35)], 1, width=3, index=z)  # liver
-    stroke(layer, [(43, 92), (56, 95)], 3, width=3, index=z)  # spleen
+    paint(user, widget, 1, [(45, 35), (60, 45), (66, 35)], 3)
+    paint(user, widget, 3, [(43, 92), (56, 95)], 3)
     for path in (
         [(20, 20), (20, 100), (100, 110), (105, 20)],  # around the organs
         [(38, 70), (60, 70), (75, 60)],  # between liver and spleen
         [(68, 82), (70, 104)],  # below the spleen
-        [(36, 110), (62, 110)],  # beside the spleen
         [(82, 30), (82, 55)],  # below the liver
     ):
-        stroke(layer, path, 2, width=3, index=z)
-    widget.accept()
-    widget.propagate(0)
-    viewer.dims.set_point(0, z * viewer.layers[0].scale[0])
-    viewer.reset_view()
+        paint(user, widget, 2, path, 3)
+    user.click(widget, "Accept")
+    for _ in range(3):
+        user.click(widget, "Propagate >")
     _grab(viewer, out)
     viewer.close()
 
 
 def evaluation(napari, out):
-    """The evaluation widget after a run on the MR phantom's slices (classical peers: fast on a CPU)."""
+    """The Evaluate widget after "Run evaluation" on the MR phantom's slice in view, every predictor."""
     from napari_scribbleseg._napari import _sample_data
-    from napari_scribbleseg._napari._evaluate_widget import SCOPES, EvaluateWidget
+    from napari_scribbleseg._napari._evaluate_widget import EvaluateWidget
+    from napari_scribbleseg._napari._real_input import User
 
     viewer = napari.Viewer(title="napari-scribbleseg")
     viewer.window._qt_window.resize(1500, 1000)
@@ -99,19 +99,10 @@ def evaluation(napari, out):
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     widget = EvaluateWidget(viewer)
     viewer.window.add_dock_widget(widget, name="Evaluate", area="right")
-    widget.image_combo.setCurrentText("MR brain (synthetic)")
-    widget.gt_combo.setCurrentText("MR brain (synthetic) ground truth")
-    widget.scope_combo.setCurrentText(SCOPES[2])
-    widget.samples_spin.setValue(4)
+    viewer.dims.set_point(0, 18 * viewer.layers[0].scale[0])
     widget.max_spin.setValue(8)
-    widget.multi_region.setChecked(True)
-    widget.set_predictors(["growcut", "random_walker"])
-    widget.run()
-    row = 2 * 2  # rows go sample by sample, one per predictor: the third slice, growcut
-    widget.row_combo.setCurrentIndex(row)
+    User(viewer).click(widget, "Run evaluation")
     widget.step_slider.setValue(2)
-    viewer.dims.set_point(0, widget.samples[2].meta['key'][1] * viewer.layers[0].scale[0])
-    viewer.reset_view()
     _grab(viewer, out)
     viewer.close()
 
@@ -121,6 +112,7 @@ def _grab(viewer, out):
 
     for _ in range(5):
         QApplication.processEvents()
+    viewer.layers.selection.active = viewer.layers[0]
     viewer.screenshot(str(out), canvas_only=False, flash=False)
     print(f"wrote {out}")
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from napari_scribbleseg._napari._real_input import User
 from napari_scribbleseg.predictor import _REGISTRY
 
 
@@ -108,85 +109,6 @@ def no_error_notifications(request):
         pytest.fail(f"napari showed error notification(s): {seen}")
 
 
-class User:
-    """A person at the viewer: clicks buttons found by their text, presses keys and drags on the canvas.
-
-    Everything goes through Qt input events (qtbot), as a mouse and keyboard would send them.
-    """
-
-    def __init__(self, qtbot, viewer):
-        self.qtbot, self.viewer = qtbot, viewer
-
-    @property
-    def canvas(self):
-        return self.viewer.window._qt_viewer.canvas
-
-    def button(self, widget, text: str):
-        from qtpy.QtWidgets import QPushButton
-
-        found = [b for b in widget.findChildren(QPushButton) if b.text() == text]
-        assert len(found) == 1, f"expected one button {text!r}, found {[b.text() for b in widget.findChildren(QPushButton)]}"
-        return found[0]
-
-    def click(self, widget, text: str) -> None:
-        from qtpy.QtCore import Qt
-
-        button = self.button(widget, text)
-        assert button.isEnabled(), f"the button {text!r} is disabled"
-        self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-    def tick(self, checkbox) -> None:
-        """Click a check box on its box (its left end), as a user does."""
-        from qtpy.QtCore import QPoint, Qt
-
-        self.qtbot.mouseClick(checkbox, Qt.MouseButton.LeftButton, pos=QPoint(8, checkbox.height() // 2))
-
-    def key(self, key: str, *modifiers: str) -> None:
-        """Press ``key`` (a Qt key name: "Z", "Right", "A", "3") with modifiers ("Control", "Alt", "Shift") on the canvas."""
-        from qtpy.QtCore import Qt
-
-        mods = Qt.KeyboardModifier.NoModifier
-        for m in modifiers:
-            mods |= getattr(Qt.KeyboardModifier, f"{m}Modifier")
-        self.qtbot.keyClick(self.canvas.native, getattr(Qt.Key, f"Key_{key}"), mods)
-
-    def canvas_position(self, layer, point):
-        """Qt widget position of data coordinate ``point`` (the displayed dims) of ``layer``."""
-        from qtpy.QtCore import QPointF
-
-        full = np.zeros(layer.ndim)
-        full[list(self.viewer.dims.displayed)[-2:]] = point
-        for axis in range(layer.ndim):
-            if axis not in self.viewer.dims.displayed:
-                full[axis] = layer.world_to_data(self.viewer.dims.point)[axis]
-        world = np.asarray(layer.data_to_world(full))[list(self.viewer.dims.displayed)]
-        view = self.canvas.view
-        x, y = (view.transform * view.scene.transform).map(list(world[::-1]))[:2]
-        return QPointF(float(x), float(y))
-
-    def drag(self, layer, points, pause_ms: int = 0) -> None:
-        """Press the left button at the first data point, move through the others, release at the last."""
-        from qtpy.QtCore import QEvent, Qt
-        from qtpy.QtGui import QMouseEvent
-        from qtpy.QtWidgets import QApplication
-
-        native = self.canvas.native
-        left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-
-        def send(kind, pos, button, buttons):
-            event = QMouseEvent(kind, pos, native.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
-            QApplication.sendEvent(native, event)
-
-        positions = [self.canvas_position(layer, p) for p in points]
-        send(QEvent.Type.MouseButtonPress, positions[0], left, left)
-        for pos in positions[1:]:
-            send(QEvent.Type.MouseMove, pos, none, left)
-            if pause_ms:
-                self.qtbot.wait(pause_ms)
-        send(QEvent.Type.MouseButtonRelease, positions[-1], left, none)
-        QApplication.processEvents()
-
-
 @pytest.fixture
-def user(qtbot, segment):
-    return User(qtbot, segment[0])
+def user(segment):
+    return User(segment[0])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_scribbleseg._napari._real_input import User
+
 pytestmark = [pytest.mark.gui, pytest.mark.shown]
 
 
@@ -98,15 +100,13 @@ def test_class_table_buttons(segment, user):
 def test_start_button_resets_the_view_and_names_layers_by_role(make_napari_viewer, qtbot):
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
-    from conftest import User
-
     viewer = make_napari_viewer(show=True)
     photo = viewer.add_image(np.random.default_rng(0).random((300, 400)), name="Flair_subtrMeanDivStd")
     viewer.camera.zoom *= 8  # the user zoomed in before docking the widget: the photo is mostly out of view
     widget = SegmentWidget(viewer)
     viewer.window.add_dock_widget(widget)
     widget.model_combo.setCurrentText("nearest")
-    user = User(qtbot, viewer)
+    user = User(viewer)
     user.click(widget, "Start on image")
     size = user.canvas.native.size()
     for corner in [(0, 0), (299, 399)]:
@@ -134,8 +134,6 @@ def test_long_layer_names_are_elided_in_the_middle(segment):
 def test_every_volume_button_and_step_wise_propagation(make_napari_viewer, qtbot):
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
-    from conftest import User
-
     z, y, x = np.mgrid[:20, :40, :40]
     ball = (((z - 10) * 2.0) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 81) * 150.0 + 30
     viewer = make_napari_viewer(show=True)
@@ -144,7 +142,7 @@ def test_every_volume_button_and_step_wise_propagation(make_napari_viewer, qtbot
     viewer.window.add_dock_widget(widget)
     widget.model_combo.setCurrentText("threshold")
     viewer.dims.set_point(0, 20.0)  # slice 10
-    user = User(qtbot, viewer)
+    user = User(viewer)
     user.click(widget, "Start on image")
     layer = widget.scribble_layer
     layer.brush_size = 2
@@ -177,8 +175,6 @@ def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, mo
     from napari_scribbleseg._napari._evaluate_widget import SCOPES, EvaluateWidget
     from napari_scribbleseg._napari._sample_data import mr_brain_sample
 
-    from conftest import User
-
     viewer = make_napari_viewer(show=True)
     for data, kwargs, kind in mr_brain_sample():
         getattr(viewer, f"add_{kind}")(data, **kwargs)
@@ -191,7 +187,7 @@ def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, mo
     image = widget.image_combo.currentText()
     z = int(np.argmax(np.asarray(viewer.layers[widget.gt_combo.currentText()].data).sum((1, 2))))
     viewer.dims.set_point(0, viewer.layers[image].data_to_world((z, 0, 0))[0])
-    user = User(qtbot, viewer)
+    user = User(viewer)
     user.click(widget, "Run evaluation")
     assert widget.table.rowCount() == 1
     assert image in widget.figure.axes[0].get_title() and "arrays" not in widget.figure.axes[0].get_title()
