@@ -187,6 +187,9 @@ def read_volume(path: str | Path) -> Volume:
     suffix = _suffix(path)
     if suffix not in VOLUME_SUFFIXES:
         raise InputError(f"{path} has an unsupported suffix {suffix!r}; supported: {SUPPORTED}")
+    from napari_scribbleseg.completeness import check_complete
+
+    check_complete(path)  # ITK would fill a cut file's missing voxels with 0
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as error:
@@ -274,6 +277,7 @@ def write_labels(
     origin: tuple[float, float, float] | None = None,
     direction: np.ndarray | None = None,
     dicom_meta: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write a label volume, keeping the image's geometry.
 
@@ -294,6 +298,10 @@ def write_labels(
         For a DICOM series: the source series' ``patient_id``, ``patient_name``, ``study_instance_uid``
         and ``frame_of_reference_uid`` (as :func:`read_volume` puts them in ``Volume.meta``), used
         instead of ``like.meta`` (the napari writer has the layer's metadata, not a Volume).
+    overwrite : bool
+        A DICOM series goes into a folder that must be new or empty: a series written over another
+        would mix their slices. With ``overwrite=True`` a non-empty folder is replaced whole, atomically
+        (the series is written to a temporary folder beside it, then swapped in).
 
     Returns
     -------
@@ -316,7 +324,7 @@ def write_labels(
     if suffix == "":
         if dicom_meta is None:
             dicom_meta = like.meta if like else {}
-        return _write_dicom_series(path, array, spacing, origin, direction, dicom_meta)
+        return _write_dicom_folder(path, array, spacing, origin, direction, dicom_meta, overwrite)
     if suffix not in VOLUME_SUFFIXES or suffix == ".dcm":
         raise InputError(
             f"cannot write labels to {path} (suffix {suffix!r}); use .nii.gz, .nii, .mha, .mhd, .nrrd, "
@@ -334,6 +342,34 @@ def _decimal_string(value: float) -> str:
         if len(text) <= 16:
             return text
     return f"{float(value):.6g}"
+
+
+def _write_dicom_folder(folder: Path, array, spacing, origin, direction, meta: dict, overwrite: bool) -> Path:
+    """:func:`_write_dicom_series` into ``folder``, new or empty, or replaced whole when ``overwrite``."""
+    import shutil
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file; a DICOM series is written as a folder: pick a folder name")
+    if not folder.exists() or not any(folder.iterdir()):
+        return _write_dicom_series(folder, array, spacing, origin, direction, meta)
+    if not overwrite:
+        raise InputError(
+            f"the folder {folder} is not empty; a series written into it would mix with the files there. "
+            "Pick a new folder, or pass overwrite=True to replace its contents"
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    try:
+        _write_dicom_series(staging, array, spacing, origin, direction, meta)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+    folder.rename(old)  # two renames in one directory: the folder holds the old series or the new one
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def _write_dicom_series(folder: Path, array, spacing, origin, direction, meta: dict) -> Path:

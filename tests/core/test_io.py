@@ -131,3 +131,41 @@ def test_slices_along_every_axis_with_their_spacing():
         io.slice_volume(volume, 1, 5)
     with pytest.raises(InputError, match="not a volume axis"):
         io.slice_volume(volume, 3, 0)
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii", ".mha"])
+def test_a_truncated_volume_file_is_refused_not_zero_filled(tmp_path, suffix):
+    rng = np.random.default_rng(0)
+    whole = io.write_labels(tmp_path / f"whole{suffix}", rng.integers(0, 5, (20, 30, 40)))
+    assert io.read_volume(whole).shape == (20, 30, 40)  # the whole file reads
+    data = whole.read_bytes()
+    for cut in (len(data) // 2, 1000):
+        broken = tmp_path / f"cut{cut}{suffix}"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(InputError, match="(ends after .* bytes|ends before its MetaImage header).*copy"):
+            io.read_volume(broken)
+
+
+def test_a_dicom_series_is_never_written_over_another(tmp_path):
+    folder = tmp_path / "labels"
+    io.write_labels(folder, np.ones((5, 4, 4), np.int32))
+    with pytest.raises(InputError, match="not empty.*overwrite=True"):
+        io.write_labels(folder, np.full((2, 4, 4), 3, np.int32))
+    assert io.read_volume(folder).shape == (5, 4, 4)  # the first series is untouched
+    io.write_labels(folder, np.full((2, 4, 4), 3, np.int32), overwrite=True)
+    again = io.read_volume(folder)
+    assert again.shape == (2, 4, 4) and np.all(again.array == 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels"]  # no staging folder left behind
+
+
+def test_the_napari_writer_replaces_its_own_series_but_not_foreign_files(tmp_path):
+    from napari_scribbleseg._napari._writer import write_dicom_series
+
+    folder = tmp_path / "seg"
+    write_dicom_series(str(folder), np.ones((3, 4, 4), np.uint8), {})
+    write_dicom_series(str(folder), np.full((2, 4, 4), 2, np.uint8), {})  # saved again over its own
+    assert io.read_volume(folder).shape == (2, 4, 4)
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty"):
+        write_dicom_series(str(folder), np.ones((3, 4, 4), np.uint8), {})
+    assert (folder / "notes.txt").read_text() == "mine"

@@ -53,5 +53,8 @@ def write_dicom_series(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     array = np.asarray(data)
     if array.ndim not in (2, 3):
         raise InputError(f"the labels are {array.ndim}-D; only 2-D or (Z, Y, X) label layers can be saved")
-    written = write_labels(folder, array, **geometry)
+    # napari's save dialog has asked before replacing an existing path; a folder holding anything but a
+    # series this plugin wrote is still refused (a user's own DICOM files are never deleted)
+    ours = folder.is_dir() and all(f.name.startswith("labels_") and f.suffix == ".dcm" for f in folder.iterdir())
+    written = write_labels(folder, array, **geometry, overwrite=ours)
     return [str(written)]
