@@ -60,9 +60,14 @@ def check_image(image: np.ndarray, rgb: bool = False) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Request:
-    """A snapshot of what to predict: taken on the GUI thread, run on a worker, delivered back."""
+    """A snapshot of what to predict: taken on the GUI thread, run on a worker, delivered back.
 
-    generation: int
+    ``serial`` orders requests (a later one wins); ``stamp`` is the state of the request's slice when it
+    was taken (its edits, its strokes' version, the predictor): a result is stale once that has moved.
+    """
+
+    serial: int
+    stamp: tuple[int, int, int]
     key: SliceKey
     scribbles: np.ndarray
     prev: np.ndarray | None
@@ -72,7 +77,8 @@ class Request:
 class Result:
     """A prediction for one request; ``labels`` (H, W) int32, latencies in milliseconds."""
 
-    generation: int
+    serial: int
+    stamp: tuple[int, int, int]
     key: SliceKey
     labels: np.ndarray
     t_image_ms: float
@@ -137,8 +143,9 @@ class InteractiveSegmenter:
     Notes
     -----
     Thread safety: :meth:`run` may be called from a worker thread; calls into the predictor are serialised
-    by a lock, and :meth:`deliver` (on the GUI thread) drops results of requests that newer strokes made
-    stale, so the output always shows the latest scribbles' prediction.
+    by a lock, and :meth:`deliver` (on the GUI thread) drops a result when its slice changed after the
+    request was taken (a stroke, undo, redo, clear or propagation of that slice, or a new predictor) or
+    when a later request of that slice was delivered first; other slices' edits leave it alone.
     """
 
     def __init__(
@@ -157,7 +164,11 @@ class InteractiveSegmenter:
         self.scribbles: dict[SliceKey, Scribbles] = {}
         self.predictions: dict[SliceKey, np.ndarray] = {}
         self.accepted: set[SliceKey] = set()
-        self.generation = 0
+        self._serial = 0  # requests taken so far
+        self._edits: dict[SliceKey, int] = {}  # per slice: edits outside its Scribbles (propagation)
+        self._epoch = 0  # predictor changes: every result before one is stale
+        self._delivered: dict[SliceKey, int] = {}  # per slice: serial of the result shown
+        self._current: dict[SliceKey, tuple[int, int, int]] = {}  # per slice: stamp of that result
         self._lock = threading.Lock()
         self._image_key: SliceKey | None = None
         self._volumes: dict[int, Any] = {}  # axis -> VolumeSegmenter
@@ -174,7 +185,7 @@ class InteractiveSegmenter:
             self._image_key = None
             self._volumes.clear()
             self._given.clear()
-            self.generation += 1
+            self._epoch += 1
 
     # geometry -----------------------------------------------------------------------------------
     @property
@@ -232,38 +243,45 @@ class InteractiveSegmenter:
         """
         painted = as_label_map(painted, self.slice_shape(key))
         stroke = self.scribbles_of(key).record_change(self.scribbles_of(key).labels.copy(), painted)
-        if stroke is not None:
-            self.generation += 1
         return stroke is not None
 
     def undo(self, key: SliceKey) -> np.ndarray | None:
         """Undo the last stroke of ``key``; returns the scribbles to show, or None if nothing to undo."""
         if self.scribbles_of(key).undo() is None:
             return None
-        self.generation += 1
         return self.scribbles[key].labels.copy()
 
     def redo(self, key: SliceKey) -> np.ndarray | None:
         """Redo the last undone stroke of ``key``; returns the scribbles to show, or None."""
         if self.scribbles_of(key).redo() is None:
             return None
-        self.generation += 1
         return self.scribbles[key].labels.copy()
 
     def clear(self, key: SliceKey) -> np.ndarray:
         """Erase the strokes and the prediction of ``key`` (undoable); returns the empty scribbles."""
         self.scribbles_of(key).clear()
         self.predictions.pop(key, None)
-        self.generation += 1
+        self._edit(key)
         return self.scribbles[key].labels.copy()
 
     # prediction ---------------------------------------------------------------------------------
     def request(self, key: SliceKey, scribbles: np.ndarray | None = None) -> Request:
         """Snapshot the scribbles of ``key`` (or ``scribbles`` being painted right now) for :meth:`run`."""
         labels = self.scribbles_of(key).labels if scribbles is None else as_label_map(scribbles, self.slice_shape(key))
-        if scribbles is not None:
-            self.generation += 1
-        return Request(self.generation, key, labels.copy(), self.predictions.get(key))
+        self._serial += 1
+        return Request(self._serial, self.stamp(key), key, labels.copy(), self.predictions.get(key))
+
+    def stamp(self, key: SliceKey) -> tuple[int, int, int]:
+        """The state of slice ``key``: (its edits, its strokes' version, the predictor's epoch)."""
+        return (self._edits.get(key, 0), self.scribbles_of(key).version, self._epoch)
+
+    def _edit(self, key: SliceKey) -> None:
+        """Slice ``key`` changed outside its strokes: results requested before are stale."""
+        self._edits[key] = self._edits.get(key, 0) + 1
+
+    def is_current(self, key: SliceKey) -> bool:
+        """Whether ``predictions[key]`` belongs to the slice's strokes as they are now (Accept needs that)."""
+        return key in self.predictions and self._current.get(key) == self.stamp(key)
 
     def prepare(self, key: SliceKey) -> float:
         """Give the predictor the image of slice ``key`` (features computed or taken from its cache).
@@ -306,17 +324,19 @@ class InteractiveSegmenter:
                 f"the predictor returned shape {labels.shape} for scribbles {request.scribbles.shape}; "
                 "it must return one label per pixel: fix the predictor or choose another model"
             )
-        return Result(request.generation, request.key, labels, t_image, (time.perf_counter() - t0) * 1e3)
+        return Result(request.serial, request.stamp, request.key, labels, t_image, (time.perf_counter() - t0) * 1e3)
 
     def is_stale(self, request: Request | Result) -> bool:
-        """Whether a newer stroke (or undo, clear, ...) happened after ``request`` was taken."""
-        return request.generation != self.generation
+        """Whether its slice changed since ``request`` was taken, or a later request of it was delivered."""
+        return request.stamp != self.stamp(request.key) or request.serial < self._delivered.get(request.key, 0)
 
     def deliver(self, result: Result) -> bool:
         """Keep ``result`` as the prediction of its slice unless it is stale. Returns whether it was kept."""
         if self.is_stale(result):
             return False
         self.predictions[result.key] = result.labels
+        self._delivered[result.key] = result.serial
+        self._current[result.key] = result.stamp
         return True
 
     def prefetch(self, keys: Iterable[SliceKey]) -> int:
@@ -431,6 +451,9 @@ class InteractiveSegmenter:
                     steps_iter.close()
                     break
         self.predictions.update(written)
+        for other in written:  # results requested before for these slices must not replace these
+            self._edit(other)
+            self._current[other] = self.stamp(other)
         return written
 
 

@@ -144,6 +144,7 @@ class Scribbles:
         self.slice_key = tuple(slice_key)
         self.log: list[Stroke] = []
         self._redo: list[Stroke] = []
+        self.version = 0  # counts every change (strokes, undo, redo), so a result can tell it is stale
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -181,6 +182,7 @@ class Scribbles:
         flat[pixels] = label
         self.log.append(stroke)
         self._redo.clear()
+        self.version += 1
         return stroke
 
     def add_path(self, label: int, points: np.ndarray, width: float = 3.0, closed: bool = False, fill: bool = False) -> Stroke:
@@ -202,6 +204,7 @@ class Scribbles:
         self.labels.reshape(-1)[changed] = values
         self.log.append(stroke)
         self._redo.clear()
+        self.version += 1
         return stroke
 
     def undo(self) -> Stroke | None:
@@ -211,6 +214,7 @@ class Scribbles:
         stroke = self.log.pop()
         self.labels.reshape(-1)[stroke.pixels] = stroke.previous
         self._redo.append(stroke)
+        self.version += 1
         return stroke
 
     def redo(self) -> Stroke | None:
@@ -222,6 +226,7 @@ class Scribbles:
         stroke.previous = flat[stroke.pixels].copy()
         flat[stroke.pixels] = stroke.values
         self.log.append(stroke)
+        self.version += 1
         return stroke
 
     def clear(self) -> None:

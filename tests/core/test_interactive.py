@@ -144,3 +144,40 @@ def test_without_a_display_the_first_line_says_so(capsys, monkeypatch):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("no display: running the headless evaluation") and "xvfb-run" in lines[0]
     assert lines[1] == "the table"
+
+
+def test_a_later_request_wins_whatever_the_delivery_order():
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((10, 10)))
+    _stroke(seg, (), 1, 2, slice(0, 3))
+    painted = seg.scribbles_of(()).labels.copy()
+    painted[8, :3] = 2  # mid-drag: not logged yet
+    preview = seg.run(seg.request((), painted))
+    stored = seg.run(seg.request(()))  # taken later, at the same state of the strokes
+    assert seg.deliver(stored)
+    assert not seg.deliver(preview)  # older: it must not replace the newer result
+    assert not np.any(seg.predictions[()] == 2)
+
+
+def test_results_go_stale_per_slice_and_on_direct_stroke_edits():
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((10, 12, 12)))
+    three, seven = seg.slice_key(0, 3), seg.slice_key(0, 7)
+    _stroke(seg, three, 1, 2, slice(0, 3))
+    pending = seg.run(seg.request(three))
+    _stroke(seg, seven, 1, 5, 5)  # a stroke on another slice leaves slice 3's result valid
+    assert seg.deliver(pending) and seg.is_current(three)
+    old = seg.run(seg.request(three))
+    seg.scribbles_of(three).add_path(2, np.array([[9, 0], [9, 11]]), width=1)  # edited through the API
+    assert not seg.deliver(old)
+    assert not seg.is_current(three)  # Accept must wait: the shown result is older than the strokes
+
+
+def test_a_result_requested_before_propagation_does_not_replace_it():
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((8, 16, 16)))
+    four, five = seg.slice_key(0, 4), seg.slice_key(0, 5)
+    _stroke(seg, four, 1, slice(6, 10), slice(6, 10))
+    _stroke(seg, four, 2, 0, slice(0, 16))
+    early = seg.run(seg.request(five))  # slice 5 has no strokes: an all-zero result
+    written = seg.propagate(four, +1, steps=1, background=2)
+    assert five in written and np.any(written[five] == 1)
+    assert not seg.deliver(early)
+    assert np.array_equal(seg.predictions[five], written[five]) and seg.is_current(five)

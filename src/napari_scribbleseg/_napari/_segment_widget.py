@@ -639,6 +639,8 @@ class SegmentWidget(QWidget):
         labels = self.segmenter.predictions.get(self._key)
         if labels is None:
             raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
+        if not self.segmenter.is_current(self._key):  # never commit a result older than the strokes
+            raise InputError("the prediction is still catching up with the latest strokes; wait a moment, then accept")
         self._commit(self._key, labels)
         self.segmenter.accepted.add(self._key)
         _notify.show_info(f"accepted into {self.committed_layer.name!r}")
