@@ -164,6 +164,7 @@ class InteractiveSegmenter:
         self.scribbles: dict[SliceKey, Scribbles] = {}
         self.predictions: dict[SliceKey, np.ndarray] = {}
         self.accepted: set[SliceKey] = set()
+        self._accepted_labels: dict[SliceKey, np.ndarray] = {}  # what each accepted slice holds
         self._serial = 0  # requests taken so far
         self._edits: dict[SliceKey, int] = {}  # per slice: edits outside its Scribbles (propagation)
         self._epoch = 0  # predictor changes: every result before one is stale
@@ -278,6 +279,31 @@ class InteractiveSegmenter:
     def _edit(self, key: SliceKey) -> None:
         """Slice ``key`` changed outside its strokes: results requested before are stale."""
         self._edits[key] = self._edits.get(key, 0) + 1
+
+    def accept(self, key: SliceKey) -> np.ndarray:
+        """Lock slice ``key`` with its current prediction: no propagation along any axis changes its voxels.
+
+        Returns the accepted (H, W) labels. Raises :class:`InputError` when the slice has no prediction.
+        """
+        labels = self.predictions.get(key)
+        if labels is None:
+            raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
+        self.accepted.add(key)
+        self._accepted_labels[key] = np.array(labels, np.int32, copy=True)
+        return self._accepted_labels[key]
+
+    def _keep_accepted(self, key: SliceKey, labels: np.ndarray) -> None:
+        """Put back, in place, the voxels of (H, W) ``labels`` of slice ``key`` that accepted slices across
+        other axes hold: a slice along one axis crosses each accepted slice of another axis in a line."""
+        if not key:
+            return
+        axis, index = key
+        for (other_axis, other_index), accepted in self._accepted_labels.items():
+            if other_axis == axis:
+                continue
+            line_here = other_axis if other_axis < axis else other_axis - 1  # other_axis in this slice
+            line_there = axis if axis < other_axis else axis - 1  # axis in the accepted slice
+            np.moveaxis(labels, line_here, 0)[other_index] = np.take(accepted, index, axis=line_there)
 
     def is_current(self, key: SliceKey) -> bool:
         """Whether ``predictions[key]`` belongs to the slice's strokes as they are now (Accept needs that)."""
@@ -411,7 +437,8 @@ class InteractiveSegmenter:
 
         Returns
         -------
-        dict slice key -> (H, W) int32 labels of each slice written (accepted slices are never written).
+        dict slice key -> (H, W) int32 labels of each slice written. Accepted slices are never written, and
+        where a written slice crosses a slice accepted along another axis, it holds the accepted labels.
         """
         if not key:
             raise InputError("propagation needs a 3-D volume; this image is 2-D")
@@ -450,6 +477,9 @@ class InteractiveSegmenter:
                 if steps is not None and len(written) >= steps:
                     steps_iter.close()
                     break
+            for other, labels in written.items():
+                self._keep_accepted(other, labels)
+                self._keep_accepted(other, volume.slice_labels(other[1]))  # what later propagation starts from
         self.predictions.update(written)
         for other in written:  # results requested before for these slices must not replace these
             self._edit(other)

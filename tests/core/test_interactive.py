@@ -181,3 +181,22 @@ def test_a_result_requested_before_propagation_does_not_replace_it():
     assert five in written and np.any(written[five] == 1)
     assert not seg.deliver(early)
     assert np.array_equal(seg.predictions[five], written[five]) and seg.is_current(five)
+
+
+def test_accepted_voxels_stay_whatever_the_axis_of_propagation():
+    z, y, x = np.mgrid[:16, :16, :16]
+    ball = ((z - 8) ** 2 + (y - 8) ** 2 + (x - 8) ** 2 < 36).astype(float) * 100
+    seg = InteractiveSegmenter(NearestSeed(), ball)
+    axial = seg.slice_key(0, 8)
+    _stroke(seg, axial, 1, slice(7, 9), slice(2, 14))  # a wide object stroke: nearest-seed spreads it
+    _stroke(seg, axial, 2, 0, slice(0, 16))
+    assert seg.deliver(seg.run(seg.request(axial)))
+    accepted = seg.accept(axial).copy()
+    coronal = seg.slice_key(1, 8)
+    _stroke(seg, coronal, 1, slice(6, 10), slice(6, 10))
+    _stroke(seg, coronal, 2, 0, slice(0, 16))
+    written = seg.propagate(coronal, 0, background=2)
+    assert written
+    for (axis, index), labels in written.items():
+        assert axis == 1
+        np.testing.assert_array_equal(labels[8, :], accepted[index, :])  # row z=8 of a coronal slice

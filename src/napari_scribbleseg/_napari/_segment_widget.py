@@ -642,7 +642,7 @@ class SegmentWidget(QWidget):
         if not self.segmenter.is_current(self._key):  # never commit a result older than the strokes
             raise InputError("the prediction is still catching up with the latest strokes; wait a moment, then accept")
         self._commit(self._key, labels)
-        self.segmenter.accepted.add(self._key)
+        self.segmenter.accept(self._key)
         _notify.show_info(f"accepted into {self.committed_layer.name!r}")
 
     def _commit(self, key: tuple, labels: np.ndarray) -> None:
