@@ -258,20 +258,14 @@ def to_rgb_float(
 
 
 def image_key(image: np.ndarray) -> str:
-    """A cheap, stable content hash of an image, for feature caches.
+    """A content hash of an image, for feature caches: blake2b over its shape, dtype and every byte.
 
-    Hashes the shape, the dtype, a strided sample of at most ~65k values and the row and column sums,
-    so an edit anywhere changes the key with near certainty while a 1024x1024 image costs a few ms.
-    Equal arrays give equal keys in every process and on every run.
+    Two images that differ anywhere get different keys (a sampled hash let images differing in 180,000
+    pixels share features); hashing costs about 1 ms per MB, little beside the encoder. Equal arrays give
+    equal keys in every process and on every run.
     """
-    array = np.asarray(image)
+    array = np.ascontiguousarray(image)
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((array.shape, array.dtype.str)).encode())
-    flat = array.reshape(-1)
-    if flat.size:
-        step = max(1, flat.size // 65536)
-        digest.update(np.ascontiguousarray(flat[::step]).tobytes())
-        if array.ndim >= 2:
-            digest.update(array.sum(axis=0, dtype=np.float64).tobytes())
-            digest.update(array.sum(axis=1, dtype=np.float64).tobytes())
+    digest.update(memoryview(array).cast("B"))
     return digest.hexdigest()

@@ -138,6 +138,11 @@ class Scribbles:
 
     def __init__(self, shape_or_labels: tuple[int, int] | np.ndarray, slice_key: tuple = ()):
         if isinstance(shape_or_labels, tuple):
+            if len(shape_or_labels) != 2 or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape_or_labels):
+                raise InputError(
+                    f"scribbles need a 2-D (H, W) shape of positive ints, not {shape_or_labels}; for an RGB image "
+                    "pass image.shape[:2], for a volume one slice's shape"
+                )
             self.labels = np.zeros(shape_or_labels, np.int32)
         else:
             self.labels = as_label_map(shape_or_labels).copy()
@@ -171,6 +176,8 @@ class Scribbles:
         mask = np.asarray(mask, bool)
         if mask.shape != self.labels.shape:
             raise InputError(f"stroke mask has shape {mask.shape}; the scribbles are {self.labels.shape}")
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+            raise InputError(f"class {label!r} is not an integer; classes are 1..{MAX_CLASSES} (0 erases)")
         if not 0 <= int(label) <= MAX_CLASSES:
             raise InputError(f"class {label} is out of range; use 1..{MAX_CLASSES} (0 erases)")
         pixels = np.flatnonzero(mask)
@@ -193,8 +200,11 @@ class Scribbles:
     def record_change(self, before: np.ndarray, after: np.ndarray) -> Stroke | None:
         """Log the difference between two label maps as a stroke (how a painted layer reports edits).
 
-        Returns None when nothing changed. The most frequent new value is the stroke's label.
+        Returns None when nothing changed. The most frequent new value is the stroke's label. Both maps
+        must be (H, W) label maps of the scribbles' shape (the same checks as ``predict``).
         """
+        before = as_label_map(before, self.shape)
+        after = as_label_map(after, self.shape)
         changed = np.flatnonzero(before.reshape(-1) != after.reshape(-1))
         if changed.size == 0:
             return None

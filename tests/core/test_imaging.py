@@ -144,3 +144,12 @@ def test_real_ct_slice_to_rgb_float(totalseg_dir):
     assert out.shape == (*hu.shape, 3) and 0.0 <= out.min() and out.max() <= 1.0
     # air outside the body is black, bone inside is white under the abdomen window
     assert out[hu < -500].max() == 0.0 and out[hu > 240].min() == 1.0
+
+
+def test_image_key_tells_apart_images_with_equal_samples_and_sums():
+    a = np.zeros((1024, 1024), np.float32)
+    b = a.copy()
+    a[5, 3] = a[9, 7] = 1.0  # off every 16th value, and the same row and column sums as b
+    b[5, 7] = b[9, 3] = 1.0
+    assert imaging.image_key(a) != imaging.image_key(b)
+    assert imaging.image_key(np.asfortranarray(a)) == imaging.image_key(a)  # the values count, not the layout

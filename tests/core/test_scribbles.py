@@ -96,3 +96,20 @@ def test_bad_scribble_maps_are_named(bad, words):
 def test_shape_mismatch_names_both_shapes():
     with pytest.raises(InputError, match=r"\(4, 4\).*\(5, 5\)"):
         as_label_map(np.zeros((4, 4), np.int32), shape=(5, 5))
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda s: s.record_change(s.labels.copy(), np.ones((4, 4), np.int32)), "shape"),
+        (lambda s: s.record_change(s.labels.copy(), np.full((8, 8), 1000)), "at most"),
+        (lambda s: s.record_change(s.labels.copy(), np.full((8, 8), -1)), "negative"),
+        (lambda s: s.add_stroke(2.7, np.ones((8, 8), bool)), "not an integer"),
+        (lambda s: Scribbles((64, 64, 3)), "2-D"),
+    ],
+)
+def test_scribbles_refuse_what_predict_refuses(make, words):
+    s = Scribbles((8, 8))
+    with pytest.raises(InputError, match=words):
+        make(s)
+    assert not s.labels.any() and not s.log  # nothing half-painted
