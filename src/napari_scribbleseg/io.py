@@ -14,6 +14,7 @@ Everything goes through SimpleITK so that one convention holds from file to save
 from __future__ import annotations
 
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,14 +147,81 @@ def _read_dicom_folder(folder: Path) -> Volume:
     series = _dicom_series(folder)
     if not series:
         raise InputError(f"folder {folder} holds no DICOM series; point to a file or folder of {SUPPORTED}")
+    _refuse_unreadable_slices(folder, series)
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(series[0])
     reader.MetaDataDictionaryArrayUpdateOn()
     image = reader.Execute()
+    _refuse_uneven_slices(folder, reader, len(series[0]))
     meta = {name: reader.GetMetaData(0, tag).strip() for tag, name in _DICOM_TAGS.items() if reader.HasMetaDataKey(0, tag)}
     meta = {name: value for name, value in meta.items() if value}
     meta["n_series_in_folder"] = len(series)
+    if len(series) > 1:
+        found = "; ".join(f"{_series_name(files)} ({len(files)} slices)" for files in series)
+        meta["series_found"] = found
+        warnings.warn(
+            f"{folder} holds {len(series)} DICOM series: {found}. Read the largest, {_series_name(series[0])}; "
+            "to open another, put its files in a folder of their own",
+            stacklevel=3,
+        )
     return _from_sitk(image, folder, meta)
+
+
+def _series_name(files: list[str]) -> str:
+    """'description' [uid] of the series a file list belongs to, read from its first file's header."""
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(files[0])
+    reader.ReadImageInformation()
+    get = lambda tag: reader.GetMetaData(tag).strip() if reader.HasMetaDataKey(tag) else ""  # noqa: E731
+    return f"{get('0008|103e') or 'no description'!r} [{get('0020|000e') or '?'}]"
+
+
+def _refuse_unreadable_slices(folder: Path, series: list[list[str]]) -> None:
+    """GDCM leaves a damaged file out of every series without a word: name it instead."""
+    import SimpleITK as sitk
+
+    listed = {Path(f).name for files in series for f in files}
+    bad = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in listed):
+        with open(path, "rb") as handle:
+            looks_dicom = path.suffix.lower() == ".dcm" or handle.read(132)[128:] == b"DICM"
+        if not looks_dicom:
+            continue
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        try:
+            reader.ReadImageInformation()
+            sitk.GetArrayViewFromImage(reader.Execute())
+        except RuntimeError:
+            bad.append(path.name)
+    if bad:
+        raise InputError(
+            f"{folder}: {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} cannot be read (truncated or damaged); "
+            "copy the series again, or move the file out of the folder to read the rest"
+        )
+
+
+def _refuse_uneven_slices(folder: Path, reader: Any, n: int, tolerance: float = 0.01) -> None:
+    """Refuse a series whose slice positions are not evenly spaced (a missing slice): ITK would stretch it."""
+    if n < 3 or not all(reader.HasMetaDataKey(i, "0020|0032") for i in range(n)):
+        return
+    positions = np.array([[float(v) for v in reader.GetMetaData(i, "0020|0032").split("\\")] for i in range(n)])
+    if reader.HasMetaDataKey(0, "0020|0037"):
+        cosines = np.array([float(v) for v in reader.GetMetaData(0, "0020|0037").split("\\")])
+        normal = np.cross(cosines[:3], cosines[3:])
+    else:
+        normal = positions[-1] - positions[0]
+    depth = np.sort(positions @ (normal / (np.linalg.norm(normal) or 1.0)))
+    gaps = np.diff(depth)
+    step = float(np.median(gaps))
+    if step > 0 and np.max(np.abs(gaps - step)) > max(tolerance * step, 1e-3):
+        raise InputError(
+            f"{folder}: the slices are not evenly spaced (gaps from {gaps.min():.3g} to {gaps.max():.3g} mm, "
+            f"typically {step:.3g} mm): a slice is missing or the series mixes acquisitions; read as one volume "
+            "it would be stretched. Restore the missing slice, or resample the series to even spacing first"
+        )
 
 
 def read_volume(path: str | Path) -> Volume:

@@ -169,3 +169,34 @@ def test_the_napari_writer_replaces_its_own_series_but_not_foreign_files(tmp_pat
     with pytest.raises(InputError, match="not empty"):
         write_dicom_series(str(folder), np.ones((3, 4, 4), np.uint8), {})
     assert (folder / "notes.txt").read_text() == "mine"
+
+
+def _series(folder, n=6):
+    io.write_labels(folder, np.arange(n * 8 * 8).reshape(n, 8, 8) % 5, spacing=(2.0, 1.0, 1.0))
+    return sorted(folder.glob("*.dcm"))
+
+
+def test_a_dicom_series_with_a_missing_slice_is_refused(tmp_path):
+    files = _series(tmp_path / "ct")
+    files[2].unlink()
+    with pytest.raises(InputError, match="not evenly spaced.*missing"):
+        io.read_volume(tmp_path / "ct")
+
+
+def test_a_truncated_dicom_slice_is_named(tmp_path):
+    files = _series(tmp_path / "ct")
+    data = files[3].read_bytes()
+    files[3].write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=f"{files[3].name} cannot be read.*truncated"):
+        io.read_volume(tmp_path / "ct")
+
+
+def test_a_folder_of_several_series_names_them_and_the_one_taken(tmp_path):
+    big, small = _series(tmp_path / "a", 6), _series(tmp_path / "b", 3)
+    both = tmp_path / "both"
+    both.mkdir()
+    for i, f in enumerate(big + small):
+        f.rename(both / f"{i:02d}.dcm")
+    with pytest.warns(UserWarning, match="holds 2 DICOM series.*6 slices.*3 slices.*Read the largest"):
+        volume = io.read_volume(both)
+    assert volume.shape == (6, 8, 8) and "3 slices" in volume.meta["series_found"]
