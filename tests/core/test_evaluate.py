@@ -265,3 +265,65 @@ def test_a_predictor_returning_the_wrong_shape_is_named():
     gt[8:24, 8:24] = 1
     with pytest.raises(InputError, match=r"returned shape \(5, 5\).*\(32, 32\)"):
         evaluate({"broken": Broken()}, [(image, gt)], max_interactions=2)
+
+
+class _BreaksOnThirdCall:
+    """A predictor that fails on its third predict."""
+
+    def set_image(self, image):
+        self.shape = image.shape[:2]
+
+    def predict(self, scribbles, prev=None):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == 3:
+            raise RuntimeError("the GPU fell off the bus")
+        return (np.asarray(scribbles) == 1).astype(np.int32)
+
+
+def _disks(n=5):
+    yy, xx = np.mgrid[:32, :32]
+    disk = ((yy - 16) ** 2 + (xx - 16) ** 2 < 64).astype(np.int32)
+    return [(disk.astype(np.float32) * 200, disk) for _ in range(n)]
+
+
+def test_a_failing_predictor_is_named_and_the_rows_done_are_kept():
+    from napari_scribbleseg.evaluate.runner import EvaluationFailed
+
+    with pytest.raises(EvaluationFailed, match=r"'broken' failed on sample \d of 5.*GPU fell off") as caught:
+        evaluate({"broken": _BreaksOnThirdCall()}, _disks(), max_interactions=1)
+    assert len(caught.value.result.rows) == 2  # the two samples run before the failure
+
+
+def test_a_mismatched_mask_is_refused_before_anything_runs():
+    from napari_scribbleseg.datasets import Sample
+
+    samples = [Sample(f"disk{i}", image, gt) for i, (image, gt) in enumerate(_disks())]
+    samples[3] = Sample("disk3", samples[3].image, samples[3].gt[:30])
+    calls = []
+
+    class Counting(_BreaksOnThirdCall):
+        def predict(self, scribbles, prev=None):
+            calls.append(1)
+            return (np.asarray(scribbles) == 1).astype(np.int32)
+
+    with pytest.raises(InputError, match="sample 4 of 5.*does not match"):
+        evaluate({"c": Counting()}, samples, max_interactions=1)
+    assert not calls
+
+
+def test_the_cli_writes_partial_results_and_fails(tmp_path, monkeypatch):
+    from napari_scribbleseg.evaluate.cli import main
+    from napari_scribbleseg.predictor import _REGISTRY
+
+    monkeypatch.setitem(_REGISTRY, "broken", _BreaksOnThirdCall)
+    from PIL import Image
+
+    folder = tmp_path / "data"
+    (folder / "images").mkdir(parents=True)
+    (folder / "masks").mkdir()
+    for i, (image, gt) in enumerate(_disks()):
+        Image.fromarray(image.astype(np.uint8)).save(folder / "images" / f"im{i}.png")
+        Image.fromarray((gt * 255).astype(np.uint8)).save(folder / "masks" / f"im{i}.png")
+    code = main([str(folder), "--predictors", "broken", "--max-interactions", "1", "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert len((tmp_path / "out" / "samples.csv").read_text().strip().splitlines()) == 3  # header + 2 rows

@@ -14,8 +14,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from napari_scribbleseg.errors import ScribbleSegError
+from napari_scribbleseg.evaluate.runner import EvaluationFailed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             axis=args.axis,
             limit=args.limit,
         )
+    except EvaluationFailed as exc:  # a predictor broke midway: write what was done, then fail
+        if bar is not None:
+            bar.close()
+        _write(exc.result, out, time.perf_counter() - start)
+        print(f"error: {exc}; partial results written to {out}/", file=sys.stderr)
+        return 1
     except (ScribbleSegError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,12 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - start
-    result.settings["wall_s"] = round(wall, 1)
-    out.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out / "summary.csv", table="summary")
-    result.to_csv(out / "samples.csv", table="samples")
-    result.to_json(out / "results.json")
-    result.plot(out / "iou_curve.png")
+    _write(result, out, wall)
     settings = result.settings
     print(
         f"{settings['dataset']}: {settings['n_samples']} samples, simulator {settings['simulator']}, "
@@ -97,3 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     print(result.format_summary())
     print(f"written to {out}/ (summary.csv, samples.csv, results.json, iou_curve.png)")
     return 0
+
+
+def _write(result: Any, out: Path, wall: float) -> None:
+    """summary.csv, samples.csv, results.json and iou_curve.png of ``result`` in ``out``."""
+    result.settings["wall_s"] = round(wall, 1)
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out / "summary.csv", table="summary")
+    result.to_csv(out / "samples.csv", table="samples")
+    result.to_json(out / "results.json")
+    if result.rows:
+        result.plot(out / "iou_curve.png")

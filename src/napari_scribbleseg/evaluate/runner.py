@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.errors import InputError, ScribbleSegError
 from napari_scribbleseg.evaluate.loop import (
     LoopSettings,
     Simulator,
@@ -73,6 +73,25 @@ def load_samples(
     if len(samples) == 0:
         raise InputError(f"dataset {name!r} has no samples; check the folder and its layout")
     return name, samples
+
+
+class EvaluationFailed(ScribbleSegError):
+    """A predictor failed midway: the message names it and the sample; ``result`` holds the rows done."""
+
+    def __init__(self, message: str, result: EvaluationResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _check_shapes(samples: Sequence[Any]) -> None:
+    """Refuse, before anything runs, an in-memory sample whose ground truth does not fit its image."""
+    for number, sample in enumerate(samples, 1):
+        image, gt = np.shape(sample.image), np.shape(sample.gt)
+        if len(image) not in (2, 3) or image[:2] != gt:
+            raise InputError(
+                f"sample {number} of {len(samples)} ({sample.name!r}): ground truth {gt} does not match the image "
+                f"{image}; give each image a mask of its (H, W) shape. Nothing was run"
+            )
 
 
 def _check_picklable(what: str, value: Any) -> None:
@@ -150,9 +169,22 @@ def evaluate(
     )
     simulate = resolve_simulator(simulator, width)  # fails early on an unknown name
     name, samples = load_samples(dataset, layout, multi_region, axis, limit)
+    if isinstance(dataset, (list, tuple)) or isinstance(samples, (list, tuple)):
+        _check_shapes(samples)  # in memory: cheap to check all before the first run
     total = len(samples) * len(specs)
     rows_by_sample: dict[int, list[dict[str, Any]]] = {}
     done = 0
+
+    def result_of(rows_by_sample: dict[int, list[dict[str, Any]]]) -> EvaluationResult:
+        return _result([row for index in sorted(rows_by_sample) for row in rows_by_sample[index]], specs, settings, name, samples, n_jobs, simulator)
+
+    def failed(exc: Exception, display: str, index: int) -> EvaluationFailed:
+        done_rows = sum(len(r) for r in rows_by_sample.values())
+        return EvaluationFailed(
+            f"predictor {display!r} failed on sample {index + 1} of {len(samples)} ({samples[index].name!r}): "
+            f"{type(exc).__name__}: {exc}; the {done_rows} run(s) finished before are kept (error.result)",
+            result_of(rows_by_sample),
+        )
 
     if n_jobs <= 1:
         built = [(display, get_predictor(spec)) for display, spec in specs]
@@ -160,7 +192,13 @@ def evaluate(
             sample = samples[index]
             rows = []
             for display, predictor in built:
-                rows.append(run_sample(predictor, display, sample, settings, simulate))
+                try:
+                    rows.append(run_sample(predictor, display, sample, settings, simulate))
+                except InputError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - any predictor failure: keep the work done
+                    rows_by_sample[index] = rows
+                    raise failed(exc, display, index) from exc
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -176,13 +214,26 @@ def evaluate(
                 for index in range(len(samples))
             ]
             for future in as_completed(futures):
-                index, rows = future.result()
+                try:
+                    index, rows = future.result()
+                except InputError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a worker's predictor failed: keep the work done
+                    index = futures.index(future)
+                    names = ", ".join(repr(d) for d, _ in specs)
+                    raise failed(exc, names, index) from exc
                 rows_by_sample[index] = rows
                 done += len(rows)
                 if progress is not None:
                     progress(done, total)
 
-    rows = [row for index in sorted(rows_by_sample) for row in rows_by_sample[index]]
+    return result_of(rows_by_sample)
+
+
+def _result(
+    rows: list[dict[str, Any]], specs: Sequence[tuple[str, Any]], settings: LoopSettings, name: str,
+    samples: Sequence[Any], n_jobs: int, simulator: Any,
+) -> EvaluationResult:
     return EvaluationResult(
         rows=rows,
         predictors=[display for display, _ in specs],
