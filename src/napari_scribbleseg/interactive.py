@@ -246,6 +246,13 @@ class InteractiveSegmenter:
         stroke = self.scribbles_of(key).record_change(self.scribbles_of(key).labels.copy(), painted)
         return stroke is not None
 
+    def erase_classes(self, key: SliceKey, classes: Iterable[int]) -> np.ndarray | None:
+        """Erase the strokes of ``classes`` on slice ``key`` as one undoable stroke; returns the scribbles
+        to show, or None if there were none (instance mode: an accepted object's strokes go)."""
+        painted = self.scribbles_of(key).labels.copy()
+        painted[np.isin(painted, list(classes))] = 0
+        return self.scribbles[key].labels.copy() if self.record(key, painted) else None
+
     def undo(self, key: SliceKey) -> np.ndarray | None:
         """Undo the last stroke of ``key``; returns the scribbles to show, or None if nothing to undo."""
         if self.scribbles_of(key).undo() is None:

@@ -32,6 +32,8 @@ class Threshold(NearestSeed):
         self.image = np.asarray(image, float)
 
     def predict(self, scribbles, prev=None):
+        if not np.any(scribbles == 1):  # background strokes only: no object
+            return np.where(scribbles > 0, scribbles, 2).astype(np.int32)
         labels = np.where(self.image > self.image[scribbles == 1].min() - 1e-6, 1, 2).astype(np.int32)
         labels[scribbles > 0] = scribbles[scribbles > 0]
         return labels

@@ -196,3 +196,41 @@ def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, mo
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, t=target, **k: (t, "")))
         user.click(widget, button)
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    yy, xx = np.mgrid[:60, :80]
+    centres = [(15, 15), (15, 60), (45, 38)]
+    nuclei = np.zeros((60, 80), np.float32)
+    for cy, cx in centres:
+        nuclei[(yy - cy) ** 2 + (xx - cx) ** 2 < 64] = 200.0
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(nuclei + 10, name="nuclei")
+    widget = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.model_combo.setCurrentText("threshold")
+    user = User(viewer)
+    user.click(widget, "Start on image")
+    user.tick(widget.instances)
+    assert widget.instances.isChecked()
+    layer = widget.scribble_layer
+    layer.brush_size = 2
+    user.key("2", "Alt")
+    user.drag(layer, [(2, 2), (2, 77), (57, 77)])  # background once, kept for every nucleus
+    for cy, cx in centres:
+        user.key("1", "Alt")
+        user.drag(layer, [(cy, cx - 2), (cy, cx + 2)])
+        user.key("A", "Alt")  # accept and move on
+        assert not np.any(layer.data == 1)  # the object's strokes are cleared, the background's stay
+        assert np.any(layer.data == 2)
+    committed = widget.committed_layer.data
+    ids = [int(committed[cy, cx]) for cy, cx in centres]
+    assert ids == [1, 2, 3] and set(np.unique(committed)) == {0, 1, 2, 3}
+    assert widget.output_layer.data[15, 15] != 1  # accepted objects are background for the next
+    user.click(widget, "Undo")  # right after an accept: the last object goes, its strokes come back
+    assert not np.any(widget.committed_layer.data == 3) and widget.committed_layer.data[15, 60] == 2
+    assert np.any(layer.data == 1)
+    user.key("A", "Alt")
+    assert widget.committed_layer.data[45, 38] == 3

@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 )
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.instances import InstanceAnnotator
 from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
@@ -77,6 +78,8 @@ class SegmentWidget(QWidget):
         self._propagating: Any = None
         self._cancel_propagation: Any = lambda: None
         self._writing = False  # True while the widget itself writes the scribble layer
+        self._annotator: InstanceAnnotator | None = None  # instance mode: ids written into the committed layer
+        self._accepts: list[tuple[tuple, int]] = []  # instance mode: (slice, stroke-log length) after each accept
         self.last_result: Result | None = None
         self._build_ui()
         self._connect_viewer()
@@ -93,6 +96,14 @@ class SegmentWidget(QWidget):
         layers.addRow("image", self.image_combo)
         layers.addRow("scribbles", self.scribble_combo)
         layers.addRow("accept into", self.committed_combo)
+        self.instances = QCheckBox("instances: each accept is a new object")
+        self.instances.setToolTip(
+            "Accept writes the object (every class not marked background) under the next free label id, "
+            "clears its strokes and is ready for the next; earlier objects are never overwritten and count "
+            "as background. Undo right after an accept takes the object back."
+        )
+        on(self.instances.toggled, self._instances_toggled)
+        layers.addRow(self.instances)
         layers.addRow(self.start_button)
 
         self.model_combo = QComboBox()
@@ -435,7 +446,13 @@ class SegmentWidget(QWidget):
             self.scribble_layer.colormap = DirectLabelColormap(
                 color_dict={None: transparent, 0: transparent, **colors}
             )
+        if self.committed_layer is not None and self.instances.isChecked():
+            from napari.utils.colormaps import label_colormap
+
+            self.committed_layer.colormap = label_colormap()  # one colour per object id, cycling
         for layer in (self.output_layer, self.committed_layer):
+            if layer is self.committed_layer and self.instances.isChecked():
+                continue
             if layer is not None:
                 shown = {k: (transparent if k in background else c) for k, c in colors.items()}
                 layer.colormap = DirectLabelColormap(color_dict={None: np.array([0.5, 0.5, 0.5, 1]), 0: transparent, **shown})
@@ -519,7 +536,10 @@ class SegmentWidget(QWidget):
 
     @notify_errors
     def undo(self) -> None:
-        """Take back the last stroke of the slice in view (a Shapes layer: its last shape)."""
+        """Take back the last stroke of the slice in view (a Shapes layer: its last shape); right after an
+        accept in instance mode, the accepted object (its strokes come back)."""
+        if self._undo_accept():
+            return
         if isinstance(self.scribble_layer, Shapes):
             self._shape_history(self.scribble_layer, undo=True)
         else:
@@ -627,13 +647,58 @@ class SegmentWidget(QWidget):
         layer = self.output_layer
         if layer is None or layer not in self.viewer.layers:
             return
+        if self.instances.isChecked() and self.committed_layer is not None:
+            # accepted objects are background for the next one: the prediction never shows over them
+            taken = _layers.labels_slice(self.committed_layer, self._key) != 0
+            labels = np.where(taken, (self.classes.background() or [0])[0], labels)
         layer.data[_slice_index(self._key)] = labels
         layer.refresh()
 
     # accept and propagate -----------------------------------------------------------------------
+    def _instances_toggled(self) -> None:
+        self._annotator = None
+        self._accepts.clear()
+        self._apply_colors()
+        if self.segmenter is not None and self._key in self.segmenter.predictions:
+            self._show(self.segmenter.predictions[self._key])
+
+    def _instance_annotator(self) -> InstanceAnnotator:
+        layer = self.committed_layer
+        if self._annotator is None or self._annotator.committed is not layer.data:
+            self._annotator = InstanceAnnotator(layer.data)
+            self._accepts.clear()
+        return self._annotator
+
+    def _accept_instance(self, labels: np.ndarray) -> None:
+        """Instance mode: the object (non-background classes) under a new id; its strokes are cleared."""
+        background = self.classes.background()
+        objects = [k for k in np.unique(labels).tolist() if k > 0 and k not in background]
+        label = self._instance_annotator().commit(self._key, np.isin(labels, objects))
+        self.committed_layer.refresh()
+        self._restore(self.segmenter.erase_classes(self._key, objects))
+        self._accepts.append((self._key, len(self.segmenter.scribbles_of(self._key).log)))
+        self.status.setText(f"object {label} accepted; paint the next one (Undo takes it back)")
+
+    def _undo_accept(self) -> bool:
+        """Undo the last instance accept if nothing was painted on its slice since; whether it did."""
+        if not self.instances.isChecked() or not self._accepts or self.segmenter is None:
+            return False
+        key, length = self._accepts[-1]
+        if key != self._key or len(self.segmenter.scribbles_of(key).log) != length:
+            return False
+        self._accepts.pop()
+        label = self._instance_annotator().undo()
+        self.committed_layer.refresh()
+        self._restore(self.segmenter.undo(key))  # the object's strokes come back
+        self.status.setText(f"object {label} taken back")
+        return True
+
     @notify_errors
     def accept(self) -> None:
-        """Write the prediction of the slice in view into the committed layer, keeping foreign labels."""
+        """Write the prediction of the slice in view into the committed layer, keeping foreign labels.
+
+        In instance mode the object goes in under the next free id instead (:mod:`napari_scribbleseg.instances`).
+        """
         if self.segmenter is None:
             raise InputError("nothing to accept yet: press Start and paint a few strokes")
         labels = self.segmenter.predictions.get(self._key)
@@ -641,6 +706,12 @@ class SegmentWidget(QWidget):
             raise InputError("nothing to accept on this slice yet: paint a stroke and wait for the prediction")
         if not self.segmenter.is_current(self._key):  # never commit a result older than the strokes
             raise InputError("the prediction is still catching up with the latest strokes; wait a moment, then accept")
+        if self.committed_layer is None or self.committed_layer not in self.viewer.layers:
+            self.committed_layer = self._committed_layer_for(self.image_layer, _layers.spatial_shape(self.image_layer))
+            self._apply_colors()
+        if self.instances.isChecked():
+            self._accept_instance(labels)
+            return
         self._commit(self._key, labels)
         self.segmenter.accept(self._key)
         _notify.show_info(f"accepted into {self.committed_layer.name!r}")
