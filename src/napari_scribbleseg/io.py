@@ -332,9 +332,10 @@ def _label_array(labels: np.ndarray) -> np.ndarray:
     if array.size and array.min() < 0:
         raise InputError("labels contain negative values; use 0 for background and k >= 1 for class k")
     top = int(array.max()) if array.size else 0
-    if top > np.iinfo(np.uint16).max:
-        raise InputError(f"labels go up to {top}; at most 65535 label values can be saved, renumber them")
-    return array.astype(np.uint8 if top <= 255 else np.uint16)
+    if top > np.iinfo(np.uint32).max:
+        raise InputError(f"labels go up to {top}; at most {np.iinfo(np.uint32).max} label values can be saved, renumber them")
+    # instance ids can run past 255 and 65535: the smallest type that holds them
+    return array.astype(np.uint8 if top <= 255 else np.uint16 if top <= 65535 else np.uint32)
 
 
 def write_labels(
@@ -417,6 +418,11 @@ def _write_dicom_folder(folder: Path, array, spacing, origin, direction, meta: d
     import shutil
     import tempfile
 
+    if array.size and int(array.max()) > 65535:
+        raise InputError(
+            f"labels go up to {int(array.max())}; a DICOM series holds at most 65535 label values: save as "
+            ".nii.gz, .mha or .nrrd, or renumber the objects"
+        )
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; a DICOM series is written as a folder: pick a folder name")
     if not folder.exists() or not any(folder.iterdir()):

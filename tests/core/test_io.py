@@ -200,3 +200,13 @@ def test_a_folder_of_several_series_names_them_and_the_one_taken(tmp_path):
     with pytest.warns(UserWarning, match="holds 2 DICOM series.*6 slices.*3 slices.*Read the largest"):
         volume = io.read_volume(both)
     assert volume.shape == (6, 8, 8) and "3 slices" in volume.meta["series_found"]
+
+
+def test_instance_ids_beyond_65535_are_saved_where_the_format_holds_them(tmp_path):
+    labels = np.zeros((2, 4, 4), np.int64)
+    labels[0, 0, 0], labels[1, 3, 3] = 70000, 300
+    back = io.read_volume(io.write_labels(tmp_path / "ids.nii.gz", labels))
+    assert back.array[0, 0, 0] == 70000 and back.array[1, 3, 3] == 300
+    with pytest.raises(InputError, match="DICOM series holds at most 65535"):
+        io.write_labels(tmp_path / "series", labels)
+    assert not (tmp_path / "series").exists()
