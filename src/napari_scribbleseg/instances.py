@@ -90,6 +90,27 @@ class InstanceAnnotator:
         self._next += 1
         return label
 
+    def replace(self, key: tuple, label: int, mask: np.ndarray) -> int:
+        """Write object ``label`` of slice ``key`` anew as the (H, W) bool ``mask`` (a correction).
+
+        Its pixels outside ``mask`` become 0; pixels of ``mask`` that are free or already ``label`` take
+        it; other objects are never overwritten. Undoable like :meth:`commit`. Returns ``label``.
+        """
+        target = self._slice(key)
+        mask = np.asarray(mask, bool)
+        if mask.shape != target.shape:
+            raise InputError(f"the object mask is {mask.shape} but the slice is {target.shape}")
+        if not np.any(target == label):
+            raise InputError(f"object {label} is not on this slice; pick an object shown here")
+        new = mask & ((target == 0) | (target == label))
+        if not new.any():
+            raise InputError(f"the corrected object {label} covers no pixel; paint it again, or Undo")
+        changed = (target == label) != new
+        self._history.append(_Commit(key, label, np.flatnonzero(changed), target[changed].copy()))
+        target[changed & new] = label
+        target[changed & ~new] = 0
+        return label
+
     def undo(self) -> int | None:
         """Take the last committed object back (its pixels that still hold its id become 0 again).
 
@@ -100,9 +121,12 @@ class InstanceAnnotator:
         last = self._history.pop()
         target = self._slice(last.key)
         rows, cols = np.unravel_index(last.pixels, target.shape)
-        still = target[rows, cols] == last.label
+        # a pixel is put back while it still holds what this step wrote (its id, or 0 where a
+        # correction cleared it); an edit made since is kept
+        wrote = np.where(last.before == last.label, 0, last.label)
+        still = target[rows, cols] == wrote
         target[rows[still], cols[still]] = last.before[still]
-        if last.label == self._next - 1:
+        if last.label == self._next - 1 and not np.any(self.committed == last.label):
             self._next = last.label
         return last.label
 

@@ -312,6 +312,13 @@ class InteractiveSegmenter:
             line_there = axis if axis < other_axis else axis - 1  # axis in the accepted slice
             np.moveaxis(labels, line_here, 0)[other_index] = np.take(accepted, index, axis=line_there)
 
+    def set_prediction(self, key: SliceKey, labels: np.ndarray) -> None:
+        """Take (H, W) ``labels`` as slice ``key``'s current prediction, the previous mask the next stroke
+        refines (instance mode: a committed object picked for correction)."""
+        self.predictions[key] = as_label_map(labels, self.slice_shape(key)).copy()
+        self._edit(key)  # results requested before are stale
+        self._current[key] = self.stamp(key)
+
     def is_current(self, key: SliceKey) -> bool:
         """Whether ``predictions[key]`` belongs to the slice's strokes as they are now (Accept needs that)."""
         return key in self.predictions and self._current.get(key) == self.stamp(key)

@@ -55,3 +55,19 @@ def test_bad_commits_are_refused():
         annotator.commit((), np.ones((8, 8), bool))
     with pytest.raises(InputError, match="integer"):
         InstanceAnnotator(np.zeros((4, 4), float))
+
+
+def test_a_committed_object_is_corrected_under_its_id_and_the_correction_undone():
+    committed = np.zeros((30, 30), np.int32)
+    annotator = InstanceAnnotator(committed)
+    first = annotator.commit((), _disk((30, 30), (10, 10), 5))
+    second = annotator.commit((), _disk((30, 30), (10, 22), 5))
+    before = committed.copy()
+    corrected = _disk((30, 30), (12, 14), 7)  # grown towards object 2, shifted
+    assert annotator.replace((), first, corrected) == first
+    assert committed[12, 17] == first and committed[12, 18] == second  # grown, but never over the neighbour
+    assert not np.any((committed == first) & ~corrected)
+    annotator.undo()
+    np.testing.assert_array_equal(committed, before)
+    with pytest.raises(InputError, match="not on this slice"):
+        annotator.replace((), 9, corrected)

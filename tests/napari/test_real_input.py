@@ -234,3 +234,38 @@ def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
     assert np.any(layer.data == 1)
     user.key("A", "Alt")
     assert widget.committed_layer.data[45, 38] == 3
+
+
+def test_instances_a_committed_nucleus_is_corrected_under_its_id(make_napari_viewer, qtbot):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    yy, xx = np.mgrid[:60, :80]
+    image = np.full((60, 80), 10.0, np.float32)
+    image[(yy - 20) ** 2 + (xx - 20) ** 2 < 64] = 200.0
+    image[(yy - 20) ** 2 + (xx - 55) ** 2 < 64] = 120.0  # a dimmer nucleus
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(image, name="nuclei")
+    widget = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.model_combo.setCurrentText("threshold")
+    user = User(viewer)
+    user.click(widget, "Start on image")
+    user.tick(widget.instances)
+    user.tick(widget.connected)  # a class may hold detached parts: the object here is two blobs
+    layer = widget.scribble_layer
+    layer.brush_size = 2
+    user.key("2", "Alt")
+    user.drag(layer, [(2, 2), (2, 77)])
+    user.key("1", "Alt")
+    user.drag(layer, [(20, 18), (20, 22)])  # the bright one: threshold takes only it
+    user.key("A", "Alt")
+    committed = widget.committed_layer.data
+    assert committed[20, 20] == 1 and committed[20, 55] == 0
+    user.click(widget, "Edit object")
+    user.drag(layer, [(20, 20)])  # a click on object 1 picks it; nothing is painted
+    assert not np.any(layer.data == 1) and "correcting object 1" in widget.status.text()
+    user.key("1", "Alt")
+    user.drag(layer, [(20, 53), (20, 57)])  # the dim nucleus belongs to this object too
+    user.key("A", "Alt")
+    committed = widget.committed_layer.data
+    assert committed[20, 20] == 1 and committed[20, 55] == 1 and committed.max() == 1  # same id, no new one

@@ -80,6 +80,7 @@ class SegmentWidget(QWidget):
         self._writing = False  # True while the widget itself writes the scribble layer
         self._annotator: InstanceAnnotator | None = None  # instance mode: ids written into the committed layer
         self._accepts: list[tuple[tuple, int]] = []  # instance mode: (slice, stroke-log length) after each accept
+        self._editing: int | None = None  # instance mode: id of the committed object being corrected
         self.last_result: Result | None = None
         self._build_ui()
         self._connect_viewer()
@@ -158,6 +159,7 @@ class SegmentWidget(QWidget):
                 ("Propagate >", self.propagate_next, "segment the next slice from this one (Alt+Right)"),
                 ("Through object", self.propagate_through, "propagate both ways until the object ends (Alt+Up)"),
                 ("Cancel", self.cancel_propagation, "stop a running propagation (slices done are kept)"),
+                ("Edit object", self.pick_object, "instances: click a committed object to correct it under its id"),
             ]
         ):
             button = QPushButton(name)
@@ -649,7 +651,8 @@ class SegmentWidget(QWidget):
             return
         if self.instances.isChecked() and self.committed_layer is not None:
             # accepted objects are background for the next one: the prediction never shows over them
-            taken = _layers.labels_slice(self.committed_layer, self._key) != 0
+            held = _layers.labels_slice(self.committed_layer, self._key)
+            taken = (held != 0) & (held != (self._editing or 0))
             labels = np.where(taken, (self.classes.background() or [0])[0], labels)
         layer.data[_slice_index(self._key)] = labels
         layer.refresh()
@@ -673,11 +676,48 @@ class SegmentWidget(QWidget):
         """Instance mode: the object (non-background classes) under a new id; its strokes are cleared."""
         background = self.classes.background()
         objects = [k for k in np.unique(labels).tolist() if k > 0 and k not in background]
-        label = self._instance_annotator().commit(self._key, np.isin(labels, objects))
+        if self._editing is not None:  # a correction goes back under the object's own id
+            label, self._editing = self._instance_annotator().replace(self._key, self._editing, np.isin(labels, objects)), None
+        else:
+            label = self._instance_annotator().commit(self._key, np.isin(labels, objects))
         self.committed_layer.refresh()
         self._restore(self.segmenter.erase_classes(self._key, objects))
         self._accepts.append((self._key, len(self.segmenter.scribbles_of(self._key).log)))
         self.status.setText(f"object {label} accepted; paint the next one (Undo takes it back)")
+
+    def pick_object(self) -> None:
+        """Instance mode: the next click on the canvas picks the committed object to correct."""
+        if not self.instances.isChecked() or self.segmenter is None or self.committed_layer is None:
+            _notify.show_warning("tick 'instances' and press Start first; then pick an object to correct")
+            return
+        if isinstance(self.scribble_layer, Labels):
+            self.scribble_layer.mode = "pan_zoom"  # the next click picks, it does not paint
+        if self._picked not in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.append(self._picked)
+        self.status.setText("click the object to correct")
+
+    def _picked(self, viewer: Any, event: Any):
+        """The click of :meth:`pick_object` (a napari drag callback): pick on press, paint again on release."""
+        viewer.mouse_drag_callbacks.remove(self._picked)
+        self._pick_at(event.position)
+        yield
+        while event.type == "mouse_move":
+            yield
+        if isinstance(self.scribble_layer, Labels):
+            self.scribble_layer.mode = "paint"  # after the release: this click painted nothing
+
+    @notify_errors
+    def _pick_at(self, position: Any) -> None:
+        """The committed object at world ``position`` becomes the previous mask to refine."""
+        value = self.committed_layer.get_value(position, world=True)
+        if not value:
+            raise InputError("no committed object there; press Edit object and click inside an object")
+        self._editing = int(value)
+        taken = _layers.labels_slice(self.committed_layer, self._key) == self._editing
+        background = (self.classes.background() or [0])[0]
+        self.segmenter.set_prediction(self._key, np.where(taken, 1, background))
+        self._show(self.segmenter.predictions[self._key])
+        self.status.setText(f"correcting object {self._editing}: paint class 1 to add, the background to remove, then Accept")
 
     def _undo_accept(self) -> bool:
         """Undo the last instance accept if nothing was painted on its slice since; whether it did."""
