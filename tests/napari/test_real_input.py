@@ -198,16 +198,16 @@ def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, mo
         assert (tmp_path / name).stat().st_size > 0
 
 
-def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
+def _nuclei(make_napari_viewer, brightness: dict):
+    """(widget, user) on a (60, 80) image of disks {centre: brightness}, started in instance mode."""
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
     yy, xx = np.mgrid[:60, :80]
-    centres = [(15, 15), (15, 60), (45, 38)]
-    nuclei = np.zeros((60, 80), np.float32)
-    for cy, cx in centres:
-        nuclei[(yy - cy) ** 2 + (xx - cx) ** 2 < 64] = 200.0
+    image = np.full((60, 80), 10.0, np.float32)
+    for (cy, cx), value in brightness.items():
+        image[(yy - cy) ** 2 + (xx - cx) ** 2 < 64] = value
     viewer = make_napari_viewer(show=True)
-    viewer.add_image(nuclei + 10, name="nuclei")
+    viewer.add_image(image, name="nuclei")
     widget = SegmentWidget(viewer)
     viewer.window.add_dock_widget(widget)
     widget.model_combo.setCurrentText("threshold")
@@ -215,6 +215,12 @@ def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
     user.click(widget, "Start on image")
     user.tick(widget.instances)
     assert widget.instances.isChecked()
+    return widget, user
+
+
+def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
+    centres = [(15, 15), (15, 60), (45, 38)]
+    widget, user = _nuclei(make_napari_viewer, {c: 200.0 for c in centres})
     layer = widget.scribble_layer
     layer.brush_size = 2
     user.key("2", "Alt")
@@ -236,21 +242,8 @@ def test_instances_three_nuclei_in_a_row_with_undo(make_napari_viewer):
     assert widget.committed_layer.data[45, 38] == 3
 
 
-def test_instances_a_committed_nucleus_is_corrected_under_its_id(make_napari_viewer, qtbot):
-    from napari_scribbleseg._napari._segment_widget import SegmentWidget
-
-    yy, xx = np.mgrid[:60, :80]
-    image = np.full((60, 80), 10.0, np.float32)
-    image[(yy - 20) ** 2 + (xx - 20) ** 2 < 64] = 200.0
-    image[(yy - 20) ** 2 + (xx - 55) ** 2 < 64] = 120.0  # a dimmer nucleus
-    viewer = make_napari_viewer(show=True)
-    viewer.add_image(image, name="nuclei")
-    widget = SegmentWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    widget.model_combo.setCurrentText("threshold")
-    user = User(viewer)
-    user.click(widget, "Start on image")
-    user.tick(widget.instances)
+def test_instances_a_committed_nucleus_is_corrected_under_its_id(make_napari_viewer):
+    widget, user = _nuclei(make_napari_viewer, {(20, 20): 200.0, (20, 55): 120.0})  # one bright, one dim
     user.tick(widget.connected)  # a class may hold detached parts: the object here is two blobs
     layer = widget.scribble_layer
     layer.brush_size = 2
