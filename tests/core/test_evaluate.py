@@ -327,3 +327,31 @@ def test_the_cli_writes_partial_results_and_fails(tmp_path, monkeypatch):
     code = main([str(folder), "--predictors", "broken", "--max-interactions", "1", "--out", str(tmp_path / "out")])
     assert code == 1
     assert len((tmp_path / "out" / "samples.csv").read_text().strip().splitlines()) == 3  # header + 2 rows
+
+
+class _BrightBlobAtTheStroke:
+    """Object = the bright connected blob under the class-1 strokes (a perfect nucleus finder)."""
+
+    def set_image(self, image):
+        from scipy import ndimage
+
+        self.parts, _ = ndimage.label(np.asarray(image) > 100)
+
+    def predict(self, scribbles, prev=None):
+        ids = np.unique(self.parts[(np.asarray(scribbles) == 1) & (self.parts > 0)])
+        return np.where(np.isin(self.parts, ids) & (self.parts > 0), 1, 2).astype(np.int32)
+
+
+def test_the_instance_protocol_takes_objects_largest_first_with_earlier_ones_committed():
+    from napari_scribbleseg.evaluate import evaluate_instances
+
+    yy, xx = np.mgrid[:64, :64]
+    labels = np.zeros((64, 64), np.int32)
+    for k, (cy, cx, r) in enumerate([(15, 15, 5), (15, 45, 9), (45, 30, 7)], 1):
+        labels[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = k
+    image = np.where(labels > 0, 200.0, 10.0).astype(np.float32)
+    result = evaluate_instances({"blob": _BrightBlobAtTheStroke()}, [("cells", image, labels)], max_interactions=3)
+    assert [row["sample"] for row in result.rows] == ["cells #2", "cells #3", "cells #1"]  # largest first
+    assert all(row["NoI@90"] == 1 for row in result.rows)
+    summary = result.summary()[0]
+    assert summary["n"] == 3 and summary["predictor"] == "blob"

@@ -1,11 +1,13 @@
 """Evaluation: a simulated user scribbles, predictors answer; NoI / NoF, IoU curves, latency, plots.
 
 ``evaluate(predictors, dataset, ...)`` runs the protocol (:mod:`.loop`) and returns an
-:class:`EvaluationResult` (:mod:`.report`); ``python -m napari_scribbleseg.evaluate`` is the CLI (:mod:`.cli`).
+:class:`EvaluationResult` (:mod:`.report`); ``evaluate_instances`` annotates every object of an image
+one after another (:mod:`.instances`); ``python -m napari_scribbleseg.evaluate`` is the CLI (:mod:`.cli`).
 Importing this package is light: no torch, no matplotlib until a plot is drawn.
 """
 
 from napari_scribbleseg.evaluate.report import EvaluationResult
+from napari_scribbleseg.evaluate.instances import evaluate_instances
 from napari_scribbleseg.evaluate.runner import evaluate
 
 
@@ -16,4 +18,4 @@ def main(argv: "list[str] | None" = None) -> int:
     return cli_main(argv)
 
 
-__all__ = ["EvaluationResult", "evaluate", "main"]
+__all__ = ["EvaluationResult", "evaluate", "evaluate_instances", "main"]
