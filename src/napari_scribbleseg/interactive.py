@@ -312,6 +312,12 @@ class InteractiveSegmenter:
             line_there = axis if axis < other_axis else axis - 1  # axis in the accepted slice
             np.moveaxis(labels, line_here, 0)[other_index] = np.take(accepted, index, axis=line_there)
 
+    def forget_prediction(self, key: SliceKey) -> None:
+        """Drop slice ``key``'s prediction, so the next request has no previous mask (a new object)."""
+        self.predictions.pop(key, None)
+        self._current.pop(key, None)
+        self._edit(key)
+
     def set_prediction(self, key: SliceKey, labels: np.ndarray) -> None:
         """Take (H, W) ``labels`` as slice ``key``'s current prediction, the previous mask the next stroke
         refines (instance mode: a committed object picked for correction)."""

@@ -681,6 +681,7 @@ class SegmentWidget(QWidget):
         else:
             label = self._instance_annotator().commit(self._key, np.isin(labels, objects))
         self.committed_layer.refresh()
+        self.segmenter.forget_prediction(self._key)  # the next object starts from no previous mask
         self._restore(self.segmenter.erase_classes(self._key, objects))
         self._accepts.append((self._key, len(self.segmenter.scribbles_of(self._key).log)))
         self.status.setText(f"object {label} accepted; paint the next one (Undo takes it back)")
