@@ -300,7 +300,9 @@ class Session:
     def cancel(self, request_id: int | None = None) -> None:
         """Drop request ``request_id`` and all older ones (default: every request issued so far)."""
         with self._id_lock:
-            self._cancelled_upto = max(self._cancelled_upto, self._newest_request if request_id is None else request_id)
+            # never past the newest id issued: a later request must not be born cancelled
+            upto = self._newest_request if request_id is None else min(int(request_id), self._newest_request)
+            self._cancelled_upto = max(self._cancelled_upto, upto)
 
     def _check_request(self, request_id: int | None) -> None:
         if request_id is None:

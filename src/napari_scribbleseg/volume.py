@@ -671,7 +671,9 @@ class VolumeSegmenter:
         self._prepared.update(ahead)
 
     def _check_index(self, index: int) -> int:
-        if not isinstance(index, (int, np.integer)) or not 0 <= index < self.n_slices:
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise InputError(f"slice index {index!r} is not an integer; pass the slice number, e.g. {int(index) if isinstance(index, float) and index.is_integer() else 0}")
+        if not 0 <= index < self.n_slices:
             raise InputError(
                 f"slice index {index!r} is outside 0..{self.n_slices - 1} along axis {self.axis}; "
                 "pick a slice inside the volume"

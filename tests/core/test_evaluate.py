@@ -355,3 +355,8 @@ def test_the_instance_protocol_takes_objects_largest_first_with_earlier_ones_com
     assert all(row["NoI@90"] == 1 for row in result.rows)
     summary = result.summary()[0]
     assert summary["n"] == 3 and summary["predictor"] == "blob"
+
+
+def test_a_bad_number_of_jobs_is_refused():
+    with pytest.raises(InputError, match="n_jobs is -3"):
+        evaluate({"b": _BreaksOnThirdCall()}, _disks(1), n_jobs=-3)

@@ -375,3 +375,10 @@ def test_a_one_entry_cache_keeps_working_across_images(model):
         scribbles[10, 10:20] = 1
         assert session.predict(scribbles).shape == (96, 80)
     assert session.encoder_calls == 3
+
+
+def test_cancel_before_any_request_does_not_stale_later_ones(session):
+    session.cancel(5)
+    first = session.new_request()
+    session.set_image(_image())
+    session.predict(_scribbles(), request_id=first)  # not stale: it was issued after the cancel

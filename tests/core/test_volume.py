@@ -323,3 +323,18 @@ def test_bad_input_is_named():
         seg.propagate(1)
     with pytest.raises(InputError, match="outside"):
         seg.segment_slice(5, np.ones((8, 8), int))
+
+
+def test_a_float_slice_index_is_named_as_such():
+    from napari_scribbleseg.volume import VolumeSegmenter
+
+    class Nothing:
+        def set_image(self, image):
+            pass
+
+        def predict(self, scribbles, prev=None):
+            return np.zeros(scribbles.shape, np.int32)
+
+    seg = VolumeSegmenter(np.zeros((40, 8, 8), np.float32), Nothing())
+    with pytest.raises(InputError, match=r"slice index 3.0 is not an integer.*e.g. 3"):
+        seg.lock(3.0)

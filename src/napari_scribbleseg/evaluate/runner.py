@@ -162,6 +162,8 @@ def evaluate(
     specs = predictor_specs(predictors)
     if not targets or not all(0 < t <= 1 for t in targets):
         raise InputError(f"targets {tuple(targets)} must be IoU values in (0, 1], e.g. (0.85, 0.90)")
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise InputError(f"n_jobs is {n_jobs!r}; use 1 (serial) or more worker processes")
     if int(max_interactions) < 1:
         raise InputError(f"max_interactions is {max_interactions}; use at least 1 (the protocol uses 20)")
     settings = LoopSettings(
