@@ -17,9 +17,9 @@ import numpy as np
 from napari_scribbleseg.datasets import Sample
 from napari_scribbleseg.datasets.base import image_kind
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.evaluate.loop import LoopSettings, resolve_simulator, run_sample, simulator_name
+from napari_scribbleseg.evaluate.loop import LoopSettings, resolve_simulator, run_sample
 from napari_scribbleseg.evaluate.report import EvaluationResult
-from napari_scribbleseg.evaluate.runner import predictor_specs
+from napari_scribbleseg.evaluate.runner import _result, predictor_specs
 from napari_scribbleseg.predictor import get_predictor
 
 
@@ -98,16 +98,7 @@ def evaluate_instances(
                 done += 1
                 if progress is not None:
                     progress(done, total)
-    return EvaluationResult(
-        rows=rows,
-        predictors=[display for display, _ in specs],
-        targets=settings.targets,
-        max_interactions=settings.max_interactions,
-        settings={
-            "dataset": "instances: " + ", ".join(name for name, *_ in tasks),
-            "n_samples": total // max(1, len(specs)),
-            "simulator": simulator_name(simulator),
-            "width": settings.width,
-            "protocol": "instances, largest first, earlier objects committed",
-        },
+    return _result(
+        rows, specs, settings, "instances: " + ", ".join(name for name, *_ in tasks), total // max(1, len(specs)),
+        1, simulator, protocol="instances, largest first, earlier objects committed",
     )

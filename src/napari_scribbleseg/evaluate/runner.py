@@ -234,8 +234,9 @@ def evaluate(
 
 def _result(
     rows: list[dict[str, Any]], specs: Sequence[tuple[str, Any]], settings: LoopSettings, name: str,
-    samples: Sequence[Any], n_jobs: int, simulator: Any,
+    samples: Sequence[Any] | int, n_jobs: int, simulator: Any, **extra: Any,
 ) -> EvaluationResult:
+    """The :class:`EvaluationResult` of ``rows`` with the run's settings (``samples``: them, or how many)."""
     return EvaluationResult(
         rows=rows,
         predictors=[display for display, _ in specs],
@@ -243,10 +244,11 @@ def _result(
         max_interactions=settings.max_interactions,
         settings={
             "dataset": name,
-            "n_samples": len(samples),
+            "n_samples": samples if isinstance(samples, int) else len(samples),
             "simulator": simulator_name(simulator),
             "width": settings.width,
             "multi_region": settings.multi_region,
             "n_jobs": int(n_jobs),
+            **extra,
         },
     )
