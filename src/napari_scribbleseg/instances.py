@@ -67,10 +67,11 @@ class InstanceAnnotator:
         """(H, W) bool: pixels of slice ``key`` that committed objects hold (background for the next one)."""
         return self._slice(key) != 0
 
-    def commit(self, key: tuple, mask: np.ndarray) -> int:
+    def commit(self, key: tuple, mask: np.ndarray, label: int | None = None) -> int:
         """Write the (H, W) bool ``mask`` of slice ``key`` as a new object on its free pixels; returns its id.
 
-        Raises :class:`InputError` when the mask adds no free pixel (nothing to commit).
+        ``label``: the id of an object already committed elsewhere that continues here (propagation
+        through a volume); default a new id. Raises :class:`InputError` when the mask adds no free pixel.
         """
         target = self._slice(key)
         mask = np.asarray(mask, bool)
@@ -79,15 +80,16 @@ class InstanceAnnotator:
         free = mask & (target == 0)
         if not free.any():
             raise InputError("the object covers no free pixel (all of it belongs to objects accepted before); paint a new object")
-        if self._next > np.iinfo(self.committed.dtype).max:
+        new = label is None
+        label = self._next if new else int(label)
+        if label > np.iinfo(self.committed.dtype).max:
             raise InputError(
-                f"the committed layer's {self.committed.dtype} cannot hold id {self._next}; use a uint16/uint32 layer"
+                f"the committed layer's {self.committed.dtype} cannot hold id {label}; use a uint16/uint32 layer"
             )
-        label = self._next
         # row-major flat indices of the slice (a volume's slice may be a strided view: no reshape)
         self._history.append(_Commit(key, label, np.flatnonzero(free), target[free].copy()))
         target[free] = label
-        self._next += 1
+        self._next = max(self._next, label + 1) if not new else self._next + 1
         return label
 
     def replace(self, key: tuple, label: int, mask: np.ndarray) -> int:
@@ -129,6 +131,13 @@ class InstanceAnnotator:
         if last.label == self._next - 1 and not np.any(self.committed == last.label):
             self._next = last.label
         return last.label
+
+    def last_label(self, key: tuple) -> int | None:
+        """The id last committed or corrected on slice ``key`` (None if none is left there)."""
+        for step in reversed(self._history):
+            if step.key == key and np.any(self._slice(key) == step.label):
+                return step.label
+        return None
 
     @property
     def n_committed(self) -> int:

@@ -440,6 +440,7 @@ class InteractiveSegmenter:
         background: int | None = None,
         progress: Callable[[int, int], None] | None = None,
         cancel: Callable[[], bool] | None = None,
+        seed: np.ndarray | None = None,
     ) -> dict[SliceKey, np.ndarray]:
         """Carry the segmentation of slice ``key`` to its neighbours with :mod:`napari_scribbleseg.volume`.
 
@@ -454,6 +455,8 @@ class InteractiveSegmenter:
             user scribbled or accepted is reached).
         background : the background class (its ring is labelled with it), or None.
         progress, cancel : ``progress(done, total)`` per slice; ``cancel()`` True stops before the next.
+        seed : (H, W) int labels to carry from ``key`` instead of what its strokes give (instance mode:
+            the accepted object as class 1 in the background class).
 
         Returns
         -------
@@ -465,6 +468,8 @@ class InteractiveSegmenter:
         axis, index = key
         # a slice without strokes carries on what it shows (a slice propagated to): step by step
         shown = None if np.any(self.scribbles_of(key).labels) else self.predictions.get(key)
+        if seed is not None:
+            shown = as_label_map(seed, self.slice_shape(key))
         if shown is None or not np.any(shown[shown != background] if background is not None else shown):
             if not np.any(self.scribbles_of(key).labels):
                 raise InputError(
@@ -485,6 +490,8 @@ class InteractiveSegmenter:
             for other, strokes in list(self.scribbles.items()):
                 if other[0] != axis or not np.any(strokes.labels):
                     continue
+                if other == key and seed is not None:
+                    continue  # the seed, not the strokes, is what this slice carries
                 if other == key or not np.array_equal(self._given.get(other), strokes.labels):
                     volume.unlock(other[1])
                     volume.segment_slice(other[1], strokes.labels)

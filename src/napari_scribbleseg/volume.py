@@ -287,10 +287,10 @@ class VolumeSegmenter:
         self._locked.discard(self._check_index(index))
 
     def adopt(self, index: int, labels: np.ndarray) -> None:
-        """Take (H, W) ``labels`` as slice ``index``'s result (e.g. one kept while this segmenter was
-        rebuilt), so propagation can carry it on. A scribbled or locked slice keeps its own."""
+        """Take (H, W) ``labels`` as slice ``index``'s result (one kept while this segmenter was rebuilt,
+        or an accepted instance), so propagation can carry it on. A locked slice keeps its own."""
         index = self._check_index(index)
-        if index in self._scribbles or index in self._locked:
+        if index in self._locked:
             return
         labels = np.asarray(labels, np.int32)
         if labels.shape != self._label_slices[index].shape:

@@ -262,3 +262,35 @@ def test_instances_a_committed_nucleus_is_corrected_under_its_id(make_napari_vie
     user.key("A", "Alt")
     committed = widget.committed_layer.data
     assert committed[20, 20] == 1 and committed[20, 55] == 1 and committed.max() == 1  # same id, no new one
+
+
+def test_instances_an_accepted_object_propagates_through_the_volume_with_its_id(make_napari_viewer):
+    from napari_scribbleseg._napari._segment_widget import SegmentWidget
+
+    z, y, x = np.mgrid[:20, :40, :40]
+    balls = np.full((20, 40, 40), 30.0, np.float32)
+    balls[((z - 10) * 2.0) ** 2 + (y - 12) ** 2 + (x - 12) ** 2 < 64] = 180.0
+    balls[((z - 10) * 2.0) ** 2 + (y - 28) ** 2 + (x - 28) ** 2 < 64] = 180.0
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(balls, name="cells", scale=(2.0, 1.0, 1.0))
+    widget = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.model_combo.setCurrentText("threshold")
+    viewer.dims.set_point(0, 20.0)  # slice 10
+    user = User(viewer)
+    user.click(widget, "Start on image")
+    user.tick(widget.instances)
+    layer = widget.scribble_layer
+    layer.brush_size = 2
+    user.key("2", "Alt")
+    user.drag(layer, [(2, 2), (2, 37), (37, 37)])
+    for cy, cx in [(12, 12), (28, 28)]:
+        user.key("1", "Alt")
+        user.drag(layer, [(cy, cx - 2), (cy, cx + 2)])
+        user.key("A", "Alt")
+    user.click(widget, "Propagate >")  # carries the object accepted last (id 2) to slice 11
+    user.click(widget, "Propagate >")  # and on to 12, step by step
+    committed = widget.committed_layer.data
+    assert committed[11, 28, 28] == 2 and committed[12, 28, 28] == 2
+    assert committed[11, 12, 12] == 0  # the other object was not carried
+    assert "object 2 propagated" in widget.status.text()

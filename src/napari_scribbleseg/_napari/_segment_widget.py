@@ -81,6 +81,8 @@ class SegmentWidget(QWidget):
         self._annotator: InstanceAnnotator | None = None  # instance mode: ids written into the committed layer
         self._accepts: list[tuple[tuple, int]] = []  # instance mode: (slice, stroke-log length) after each accept
         self._editing: int | None = None  # instance mode: id of the committed object being corrected
+        self._carrying: int | None = None  # instance mode: id of the object a running propagation carries
+        self._carried: int | None = None  # instance mode: id of the object last propagated
         self.last_result: Result | None = None
         self._build_ui()
         self._connect_viewer()
@@ -786,9 +788,10 @@ class SegmentWidget(QWidget):
         key = self._key
         background = (self.classes.background() or [None])[0]
         steps = None if direction == 0 else 1
+        seed = self._instance_seed(background)
         if synchronous():
             try:
-                self._propagated(key, direction, self.segmenter.propagate(key, direction, steps, background))
+                self._propagated(key, direction, self.segmenter.propagate(key, direction, steps, background, seed=seed))
             except Exception as exc:  # noqa: BLE001 - strokes and accepted labels stay as they were
                 report(exc)
             return
@@ -808,9 +811,23 @@ class SegmentWidget(QWidget):
             self._propagating = None
 
         self._propagating = start_worker(
-            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"],
+            self.segmenter.propagate, key, direction, steps, background, tick, lambda: cancel["stop"], seed,
             returned=lambda written: self._propagated(key, direction, written), finished=done,
         )
+
+    def _instance_seed(self, background: int | None) -> np.ndarray | None:
+        """Instance mode: the object to carry through the volume (the one just accepted or corrected on
+        this slice, or the one propagated here), as class 1 in ``background``; None outside instance mode."""
+        self._carrying = None
+        if not self.instances.isChecked() or self.committed_layer is None or self._annotator is None:
+            return None
+        held = _layers.labels_slice(self.committed_layer, self._key)
+        last = self._annotator.last_label(self._key)
+        label = self._carried if self._carried is not None and np.any(held == self._carried) else last
+        if label is None or not np.any(held == label):
+            raise InputError("instance mode: accept an object on this slice first, then propagate it")
+        self._carrying = label
+        return np.where(held == label, 1, background or 0).astype(np.int32)
 
     def propagate_previous(self) -> None:
         """Segment the previous slice from the one in view (again and again: slice by slice)."""
@@ -830,12 +847,24 @@ class SegmentWidget(QWidget):
 
     def _propagated(self, key: tuple, direction: int, written: dict) -> None:
         for other, labels in written.items():
+            if self._carrying is not None:  # instance mode: the object continues under its id
+                try:
+                    self._annotator.commit(other, labels == 1, label=self._carrying)
+                except InputError:
+                    continue  # nothing free on that slice: the object stops there
+                if self.output_layer is not None:
+                    self.output_layer.data[_slice_index(other)] = labels
+                continue
             self._commit(other, labels)
             if self.output_layer is not None:
                 self.output_layer.data[_slice_index(other)] = labels
         if self.output_layer is not None:
             self.output_layer.refresh()
         text = f"propagated to {len(written)} slice(s)"
+        if self._carrying is not None:
+            self.committed_layer.refresh()
+            self._carried, self._carrying = self._carrying, None
+            text = f"object {self._carried} " + text
         worst = self.segmenter.slices_to_check(key[0]) if written else []
         if worst:
             text += "; least certain: slice " + ", ".join(str(i) for i in worst)
