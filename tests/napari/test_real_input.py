@@ -131,19 +131,28 @@ def test_long_layer_names_are_elided_in_the_middle(segment):
     assert widget.scribble_combo.toolTip() == widget.scribble_layer.name
 
 
-def test_every_volume_button_and_step_wise_propagation(make_napari_viewer, qtbot):
+def _volume(make_napari_viewer, balls: list[tuple[int, int]]):
+    """(viewer, widget, user) started on slice 10 of a (20, 40, 40) volume (scale 2, 1, 1 mm) of bright
+    balls of radius 8 centred on slice 10 at the (y, x) of ``balls``."""
     from napari_scribbleseg._napari._segment_widget import SegmentWidget
 
     z, y, x = np.mgrid[:20, :40, :40]
-    ball = (((z - 10) * 2.0) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 81) * 150.0 + 30
+    volume = np.full((20, 40, 40), 30.0, np.float32)
+    for cy, cx in balls:
+        volume[((z - 10) * 2.0) ** 2 + (y - cy) ** 2 + (x - cx) ** 2 < 64] = 180.0
     viewer = make_napari_viewer(show=True)
-    viewer.add_image(ball.astype(np.float32), name="ball", scale=(2.0, 1.0, 1.0))
+    viewer.add_image(volume, name="volume", scale=(2.0, 1.0, 1.0))
     widget = SegmentWidget(viewer)
     viewer.window.add_dock_widget(widget)
     widget.model_combo.setCurrentText("threshold")
     viewer.dims.set_point(0, 20.0)  # slice 10
     user = User(viewer)
     user.click(widget, "Start on image")
+    return viewer, widget, user
+
+
+def test_every_volume_button_and_step_wise_propagation(make_napari_viewer):
+    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
     layer = widget.scribble_layer
     layer.brush_size = 2
     user.drag(layer, [(20, 17), (20, 23)])
@@ -265,20 +274,7 @@ def test_instances_a_committed_nucleus_is_corrected_under_its_id(make_napari_vie
 
 
 def test_instances_an_accepted_object_propagates_through_the_volume_with_its_id(make_napari_viewer):
-    from napari_scribbleseg._napari._segment_widget import SegmentWidget
-
-    z, y, x = np.mgrid[:20, :40, :40]
-    balls = np.full((20, 40, 40), 30.0, np.float32)
-    balls[((z - 10) * 2.0) ** 2 + (y - 12) ** 2 + (x - 12) ** 2 < 64] = 180.0
-    balls[((z - 10) * 2.0) ** 2 + (y - 28) ** 2 + (x - 28) ** 2 < 64] = 180.0
-    viewer = make_napari_viewer(show=True)
-    viewer.add_image(balls, name="cells", scale=(2.0, 1.0, 1.0))
-    widget = SegmentWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    widget.model_combo.setCurrentText("threshold")
-    viewer.dims.set_point(0, 20.0)  # slice 10
-    user = User(viewer)
-    user.click(widget, "Start on image")
+    viewer, widget, user = _volume(make_napari_viewer, [(12, 12), (28, 28)])
     user.tick(widget.instances)
     layer = widget.scribble_layer
     layer.brush_size = 2
