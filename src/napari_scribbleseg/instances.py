@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.interactive import _index
 
 
 @dataclass
@@ -54,10 +55,7 @@ class InstanceAnnotator:
         self._history: list[_Commit] = []
 
     def _slice(self, key: tuple) -> np.ndarray:
-        if not key:
-            return self.committed
-        axis, index = key
-        return self.committed[(slice(None),) * axis + (index,)]
+        return self.committed if not key else self.committed[_index(*key)]
 
     def next_id(self) -> int:
         """The id the next object gets."""
@@ -80,8 +78,7 @@ class InstanceAnnotator:
         free = mask & (target == 0)
         if not free.any():
             raise InputError("the object covers no free pixel (all of it belongs to objects accepted before); paint a new object")
-        new = label is None
-        label = self._next if new else int(label)
+        label = self._next if label is None else int(label)
         if label > np.iinfo(self.committed.dtype).max:
             raise InputError(
                 f"the committed layer's {self.committed.dtype} cannot hold id {label}; use a uint16/uint32 layer"
@@ -89,7 +86,7 @@ class InstanceAnnotator:
         # row-major flat indices of the slice (a volume's slice may be a strided view: no reshape)
         self._history.append(_Commit(key, label, np.flatnonzero(free), target[free].copy()))
         target[free] = label
-        self._next = max(self._next, label + 1) if not new else self._next + 1
+        self._next = max(self._next, label + 1)
         return label
 
     def replace(self, key: tuple, label: int, mask: np.ndarray) -> int:
