@@ -9,6 +9,7 @@ NaN, ...) with a message naming the fix.
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 
@@ -30,6 +31,23 @@ KINDS = ("auto", "rgb", "gray", "ct", "mr")
 
 # CT air is about -1000 HU; nothing in an MR, photo or microscopy image is that far below zero.
 _CT_MIN_BELOW = -500.0
+
+
+#: Pixels per image (or slice) the predictors take: at this size one ``set_image`` + ``predict`` stays within
+#: 1.5 GB above the input (``benchmarks/memory.py``); larger images are refused with the way out.
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+def check_size(shape: tuple[int, int], name: str = "image") -> None:
+    """Raise :class:`InputError` when an (H, W) plane has more than :data:`MAX_IMAGE_PIXELS` pixels."""
+    h, w = int(shape[0]), int(shape[1])
+    if h * w > MAX_IMAGE_PIXELS:
+        step = int(np.ceil(np.sqrt(h * w / MAX_IMAGE_PIXELS)))
+        how = f"{name}[::{step}, ::{step}]" if name.isidentifier() else f"one pixel in {step} along each axis"
+        raise InputError(
+            f"{name} is {h}x{w} = {h * w} pixels, more than the {MAX_IMAGE_PIXELS} ({int(np.sqrt(MAX_IMAGE_PIXELS))}^2) "
+            f"that one segmentation handles in bounded memory; crop the region of interest or downsample, e.g. {how}"
+        )
 
 
 def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -153,6 +171,10 @@ def mr_normalize(
     Returns
     -------
     float32 array of ``x``'s shape; all zeros for a constant image.
+
+    A plateau at the maximum holding more than twice the top percentile's share of pixels (a saturated
+    detector) would put the high percentile on it and squash every real intensity towards 0: then the
+    percentiles are taken over the other pixels, with a warning that says so.
     """
     data = np.asarray(x, dtype=np.float32)
     low_p, high_p = percentiles
@@ -166,9 +188,39 @@ def mr_normalize(
         if mask.any():
             values = data[mask]
     low, high = np.percentile(values, [low_p, high_p])
+    top = float(values.max())
+    if high == top and high > low:
+        saturated = int(np.count_nonzero(values == top))
+        # a plateau at the maximum wider than the top percentile is saturation (a clipped detector, a
+        # marker burnt in): the percentile then lands on it and squashes every real intensity towards 0
+        if saturated > 2 * (100.0 - high_p) / 100.0 * values.size and saturated < values.size:
+            low, high = np.percentile(values[values < top], [low_p, high_p])
+            warnings.warn(
+                f"{saturated / values.size:.1%} of the image is saturated at {top:g}; its intensities were "
+                f"scaled over the other pixels ({low:g}..{high:g} -> 0..1). Pass intensity=(low, high) to "
+                "set_image to choose the range yourself",
+                UserWarning,
+                stacklevel=3,
+            )
     if not high > low:
         return np.zeros(data.shape, np.float32)
     out = (data - np.float32(low)) / np.float32(high - low)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def intensity_range(x: np.ndarray, intensity: tuple[float, float]) -> np.ndarray:
+    """Map ``intensity = (low, high)`` (the image's own units, like napari's contrast limits) linearly to
+    [0, 1] as float32, clipping what lies outside."""
+    try:
+        low, high = (float(v) for v in intensity)
+    except (TypeError, ValueError) as error:
+        raise InputError(
+            f"intensity {intensity!r} is not (low, high); pass two numbers in the image's units, e.g. the "
+            "layer's contrast limits (100, 400)"
+        ) from error
+    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+        raise InputError(f"intensity {intensity!r} needs finite low < high, e.g. (100, 400)")
+    out = (np.asarray(x, dtype=np.float32) - np.float32(low)) / np.float32(high - low)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
@@ -176,8 +228,8 @@ def guess_kind(image: np.ndarray) -> str:
     """Guess the intensity convention of a checked image: ``"rgb"``, ``"gray"``, ``"ct"`` or ``"mr"``.
 
     (H, W, 3) -> rgb; bool, uint8 or floats within [0, 1] -> gray; any values below -500 -> ct (air is
-    about -1000 HU); other integer or float images (uint16 MR, z-scored MR, microscopy) -> mr, i.e.
-    percentile normalisation.
+    about -1000 HU); other integer or float images (uint16 MR, z-scored MR, microscopy, floats in [0, 255]) -> mr,
+    i.e. percentile normalisation.
     """
     array = np.asarray(image)
     if array.ndim == 3:
@@ -214,8 +266,15 @@ def to_rgb_float(
     kind: str = "auto",
     window: "str | tuple[float, float] | None" = None,
     percentiles: tuple[float, float] = (0.5, 99.5),
+    intensity: "tuple[float, float] | None" = None,
 ) -> np.ndarray:
     """Convert an image to the model's input: (H, W, 3) float32 in [0, 1].
+
+    The automatic rule (``kind="auto"``, :func:`guess_kind`), in order: (H, W, 3) is RGB; bool and
+    uint8 are grey, divided by 255; any value below -500 means CT in HU (abdomen window); floats within
+    [0, 1] are grey, kept as they are; everything else (uint16/uint32 microscopy, MR, floats in any
+    other range, including [0, 255]) is percentile-normalised as ``"mr"``, ignoring a saturated plateau
+    at the maximum (with a warning). ``intensity=(low, high)`` overrides all of it.
 
     Parameters
     ----------
@@ -230,6 +289,9 @@ def to_rgb_float(
         CT window: a name in :data:`CT_WINDOWS` or (level, width) in HU; default abdomen (40, 400).
     percentiles : (low, high)
         For ``"mr"``.
+    intensity : (low, high), optional
+        An explicit range in the image's own units (e.g. a napari layer's contrast limits): ``low`` maps
+        to 0, ``high`` to 1, values outside are clipped; ``kind`` and ``window`` are then not used.
 
     Returns
     -------
@@ -238,6 +300,9 @@ def to_rgb_float(
     array = check_image(image)
     if kind not in KINDS:
         raise InputError(f"unknown image kind {kind!r}; use one of {list(KINDS)}")
+    if intensity is not None:
+        out = intensity_range(array, intensity)
+        return np.ascontiguousarray(np.repeat(out[..., None], 3, axis=2) if out.ndim == 2 else out)
     if kind == "auto":
         kind = guess_kind(array)
     if kind in ("ct", "mr") and array.ndim == 3:

@@ -18,13 +18,11 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.predictor import Predictor, accepts_keyword
+from napari_scribbleseg.imaging import check_size
+from napari_scribbleseg.predictor import Predictor, accepts_keyword, takes_current
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
 
 SliceKey = tuple
-
-#: Images with more pixels per slice than this are refused: the model would need minutes and GBs.
-MAX_SLICE_PIXELS = 4096 * 4096
 
 
 def check_image(image: np.ndarray, rgb: bool = False) -> np.ndarray:
@@ -50,11 +48,7 @@ def check_image(image: np.ndarray, rgb: bool = False) -> np.ndarray:
     if min(spatial) < 2:
         raise InputError(f"the image has shape {image.shape}; each spatial axis needs at least 2 pixels")
     plane = sorted(spatial)[-2:]
-    if plane[0] * plane[1] > MAX_SLICE_PIXELS:
-        raise InputError(
-            f"a slice of the image is {plane[0]}x{plane[1]} pixels, more than {MAX_SLICE_PIXELS} pixels; "
-            "crop or downsample it first (e.g. open a region of interest as a new layer)"
-        )
+    check_size(plane, "a slice of the image")
     return image
 
 
@@ -64,6 +58,7 @@ class Request:
 
     ``serial`` orders requests (a later one wins); ``stamp`` is the state of the request's slice when it
     was taken (its edits, its strokes' version, the predictor): a result is stale once that has moved.
+    ``current`` is the stroke being drawn or last drawn, passed to predictors that take it.
     """
 
     serial: int
@@ -71,6 +66,7 @@ class Request:
     key: SliceKey
     scribbles: np.ndarray
     prev: np.ndarray | None
+    current: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -274,10 +270,20 @@ class InteractiveSegmenter:
 
     # prediction ---------------------------------------------------------------------------------
     def request(self, key: SliceKey, scribbles: np.ndarray | None = None) -> Request:
-        """Snapshot the scribbles of ``key`` (or ``scribbles`` being painted right now) for :meth:`run`."""
-        labels = self.scribbles_of(key).labels if scribbles is None else as_label_map(scribbles, self.slice_shape(key))
+        """Snapshot the scribbles of ``key`` (or ``scribbles`` being painted right now) for :meth:`run`.
+
+        The request's current stroke is the whole stroke in progress (what ``scribbles`` adds to the
+        recorded strokes) or, without ``scribbles``, the last recorded stroke: a drag with live updates
+        gives the model the same input on mouse-up as the same stroke drawn at once.
+        """
+        known = self.scribbles_of(key)
+        if scribbles is None:
+            labels, current = known.labels, known.last_stroke()
+        else:
+            labels = as_label_map(scribbles, self.slice_shape(key))
+            current = (labels != known.labels) & (labels > 0)
         self._serial += 1
-        return Request(self._serial, self.stamp(key), key, labels.copy(), self.predictions.get(key))
+        return Request(self._serial, self.stamp(key), key, labels.copy(), self.predictions.get(key), current)
 
     def stamp(self, key: SliceKey) -> tuple[int, int, int]:
         """The state of slice ``key``: (its edits, its strokes' version, the predictor's epoch)."""
@@ -364,7 +370,8 @@ class InteractiveSegmenter:
             with self._lock:
                 if self._image_key != request.key:  # a prefetch moved the predictor meanwhile
                     self._set_image(request.key)
-                labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev), np.int32)
+                options = {"current": request.current} if request.current is not None and takes_current(self.predictor) else {}
+                labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev, **options), np.int32)
         if labels.shape != request.scribbles.shape:
             raise InputError(
                 f"the predictor returned shape {labels.shape} for scribbles {request.scribbles.shape}; "

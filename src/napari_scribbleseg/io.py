@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_scribbleseg.atomic import replace_folder, write_file
 from napari_scribbleseg.errors import InputError
 
 #: File suffixes read and written (a folder holding a DICOM series is read; a path without a suffix is
@@ -375,7 +376,10 @@ def write_labels(
     Returns
     -------
     Path
-        The written file or folder.
+        The written file or folder. A file is written beside its target and renamed into place, so a
+        failure or kill midway leaves the older file as it was (:mod:`napari_scribbleseg.atomic`). A
+        sheared frame (a NIfTI read through nibabel) is written exactly to NIfTI, MHA and NRRD, and
+        refused for DICOM, whose slices cannot hold it.
     """
     import SimpleITK as sitk
 
@@ -399,9 +403,36 @@ def write_labels(
             f"cannot write labels to {path} (suffix {suffix!r}); use .nii.gz, .nii, .mha, .mhd, .nrrd, "
             "or a path without a suffix for a DICOM series folder"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sitk.WriteImage(to_sitk(array, spacing, origin, direction), str(path), useCompression=True)
-    return path
+    image = to_sitk(array, spacing, origin, direction)
+    if suffix in (".nii", ".nii.gz") and _shear(direction) > _SHEAR_TOLERANCE:
+        # ITK's NIfTI writer would orthogonalise a sheared frame (only a warning on stderr): nibabel keeps it
+        return write_file(path, lambda staged: _write_nifti_nibabel(staged, array, spacing, origin, direction))
+    return write_file(path, lambda staged: sitk.WriteImage(image, str(staged), useCompression=True))
+
+
+# direction cosines further than this from orthonormal are a sheared (or skewed) frame
+_SHEAR_TOLERANCE = 1e-4
+
+
+def _shear(direction) -> float:
+    """How far a 3x3 direction matrix is from orthonormal (0 for a rotation or reflection)."""
+    d = np.asarray(direction, dtype=np.float64).reshape(3, 3)
+    return float(np.abs(d.T @ d - np.eye(3)).max())
+
+
+def _write_nifti_nibabel(path: Path, array, spacing, origin, direction) -> None:
+    """The inverse of :func:`_read_nifti_nibabel`: the exact (sheared) affine in the header."""
+    import nibabel as nib
+
+    columns = np.asarray(direction, dtype=np.float64).reshape(3, 3) * np.asarray(spacing[::-1], np.float64)
+    affine = np.eye(4)
+    affine[:3, :3] = columns
+    affine[:3, 3] = origin
+    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ affine  # ITK's LPS -> NIfTI's RAS
+    image = nib.Nifti1Image(np.ascontiguousarray(np.moveaxis(array, [0, 1, 2], [2, 1, 0])), affine)
+    image.set_sform(affine, code=1)  # the qform cannot hold a shear: only the sform, as such files are made
+    image.set_qform(None, code=0)
+    nib.save(image, str(path))
 
 
 def _decimal_string(value: float) -> str:
@@ -415,35 +446,24 @@ def _decimal_string(value: float) -> str:
 
 def _write_dicom_folder(folder: Path, array, spacing, origin, direction, meta: dict, overwrite: bool) -> Path:
     """:func:`_write_dicom_series` into ``folder``, new or empty, or replaced whole when ``overwrite``."""
-    import shutil
-    import tempfile
-
     if array.size and int(array.max()) > 65535:
         raise InputError(
             f"labels go up to {int(array.max())}; a DICOM series holds at most 65535 label values: save as "
             ".nii.gz, .mha or .nrrd, or renumber the objects"
         )
+    if _shear(direction) > _SHEAR_TOLERANCE:
+        raise InputError(
+            f"the image's axes are sheared (direction cosines {_shear(direction):.3g} from orthonormal); a DICOM "
+            "series cannot store that frame: save the labels as .nii.gz, .mha or .nrrd, which keep it"
+        )
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; a DICOM series is written as a folder: pick a folder name")
-    if not folder.exists() or not any(folder.iterdir()):
-        return _write_dicom_series(folder, array, spacing, origin, direction, meta)
-    if not overwrite:
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
         raise InputError(
             f"the folder {folder} is not empty; a series written into it would mix with the files there. "
             "Pick a new folder, or pass overwrite=True to replace its contents"
         )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
-    try:
-        _write_dicom_series(staging, array, spacing, origin, direction, meta)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
-    folder.rename(old)  # two renames in one directory: the folder holds the old series or the new one
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
+    return replace_folder(folder, lambda staging: _write_dicom_series(staging, array, spacing, origin, direction, meta))
 
 
 def _write_dicom_series(folder: Path, array, spacing, origin, direction, meta: dict) -> Path:

@@ -48,6 +48,12 @@ def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
+def takes_current(predictor: Predictor) -> bool:
+    """Whether ``predictor.predict`` takes the stroke just drawn as ``current=`` (the Session does): the
+    controller and ``evaluate`` then pass it, so the model's input does not depend on the call history."""
+    return accepts_keyword(predictor.predict, "current")
+
+
 def register_predictor(name: str, factory: str | Callable[..., Predictor]) -> None:
     """Make ``get_predictor(name)`` build predictors with ``factory`` ("module:callable" or a callable)."""
     _REGISTRY[name] = factory  # type: ignore[assignment]

@@ -171,6 +171,15 @@ class Scribbles:
     def is_empty(self) -> bool:
         return not np.any(self.labels)
 
+    def last_stroke(self) -> np.ndarray:
+        """(H, W) bool: the scribbled pixels of the last stroke in the log (what the model takes as the
+        "current" stroke); every scribbled pixel when the log is empty (scribbles made from a map)."""
+        if not self.log:
+            return self.labels > 0
+        mask = np.zeros(self.labels.size, bool)
+        mask[self.log[-1].pixels] = True
+        return mask.reshape(self.labels.shape) & (self.labels > 0)
+
     def add_stroke(self, label: int, mask: np.ndarray, geometry: np.ndarray | None = None) -> Stroke:
         """Paint ``label`` over the True pixels of ``mask`` (H, W) bool; label 0 erases. Returns the stroke."""
         mask = np.asarray(mask, bool)

@@ -137,7 +137,9 @@ class Session:
     one. Superpixel guidance adds the (H, W) int32 superpixel map per entry.
 
     Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
-    threads. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
+    threads. Between two calls another thread may set another image or predict on this one: a thread
+    that shares the Session passes the key ``set_image`` returned and the stroke it drew,
+    ``predict(s, prev, image=key, current=stroke)``, and then gets what it would get alone. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
     a request whose id is no longer the newest (or that was :meth:`cancel`-led) raises
     :class:`StaleRequestError` instead of returning, before and after its computation.
     """
@@ -214,8 +216,13 @@ class Session:
         return sum(s.nbytes for s in self._cache.values())
 
     def set_image(
-        self, image: np.ndarray, kind: str = "auto", key: Hashable | None = None, window: Any = None
-    ) -> None:
+        self,
+        image: np.ndarray,
+        kind: str = "auto",
+        key: Hashable | None = None,
+        window: Any = None,
+        intensity: tuple[float, float] | None = None,
+    ) -> Hashable:
         """Make ``image`` the current image, computing its features unless they are cached.
 
         Parameters
@@ -229,13 +236,24 @@ class Session:
             nothing; default: a content hash of ``image``.
         window : str or (level, width), optional
             CT window for ``kind="ct"``.
+        intensity : (low, high), optional
+            An explicit intensity range (e.g. the napari layer's contrast limits) instead of the rule
+            of ``kind`` (:func:`napari_scribbleseg.imaging.to_rgb_float`).
+
+        Returns
+        -------
+        The image's cache key: pass it as ``predict(..., image=key)`` when other threads may set other
+        images on this Session meanwhile.
+
+        Raises :class:`InputError` for images over :data:`napari_scribbleseg.imaging.MAX_IMAGE_PIXELS`.
         """
         with self._lock:
-            cache_key = self._cache_key(image, kind, key, window)
+            cache_key = self._cache_key(image, kind, key, window, intensity)
             if cache_key not in self._cache:
-                self._store(cache_key, self._compute(image, kind, window))
+                self._store(cache_key, self._compute(image, kind, window, intensity))
             self._cache.move_to_end(cache_key)
             self._key = cache_key
+            return cache_key
 
     def prepare(
         self,
@@ -244,6 +262,7 @@ class Session:
         window: Any = None,
         progress: Callable[[int, int], None] | None = None,
         keys: Iterable[Hashable] | None = None,
+        intensity: tuple[float, float] | None = None,
     ) -> int:
         """Precompute features of images ahead of use (e.g. neighbouring slices); return how many were computed.
 
@@ -251,7 +270,7 @@ class Session:
         ----------
         items : iterable
             ``(key, image)`` pairs, or plain images when ``keys`` is given.
-        kind, window :
+        kind, window, intensity :
             As in :meth:`set_image`.
         progress : callable, optional
             ``progress(done, total)`` after each image.
@@ -267,17 +286,17 @@ class Session:
             if done > self.cache_size - 1:
                 break
             with self._lock:
-                cache_key = self._cache_key(image, kind, key, window)
+                cache_key = self._cache_key(image, kind, key, window, intensity)
                 if cache_key not in self._cache:
-                    self._store(cache_key, self._compute(image, kind, window))
+                    self._store(cache_key, self._compute(image, kind, window, intensity))
                     computed += 1
             if progress is not None:
                 progress(done, len(pairs))
         return computed
 
-    def is_cached(self, key: Hashable, kind: str = "auto", window: Any = None) -> bool:
+    def is_cached(self, key: Hashable, kind: str = "auto", window: Any = None, intensity: Any = None) -> bool:
         """Whether features for ``key`` (as given to ``set_image``/``prepare``) are cached."""
-        return (key, kind, _hashable(window)) in self._cache
+        return (key, kind, _hashable(window), _hashable(intensity)) in self._cache
 
     def reset_image(self) -> None:
         """Forget the current image (its features stay cached); ``predict`` raises until ``set_image``."""
@@ -318,6 +337,9 @@ class Session:
         prev: np.ndarray | None = None,
         request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
+        *,
+        current: np.ndarray | None = None,
+        image: Hashable | None = None,
     ) -> np.ndarray:
         """Segment the current image from multi-class scribbles.
 
@@ -331,6 +353,14 @@ class Session:
             From :meth:`new_request`; a stale id raises :class:`StaleRequestError`.
         extreme_points : dict {class: (N, 2) (row, col)}, optional
             Extreme points per class (models with ``guidance="extreme"``; 002).
+        current : (H, W) bool array, optional
+            The stroke just drawn (the model's "current stroke" input, 004). Default: the scribbled
+            pixels that changed since the previous ``predict`` on this image, which holds for one caller
+            drawing one stroke per call; a caller that predicts mid-stroke, or several threads sharing
+            one image, should pass it.
+        image : hashable, optional
+            The key :meth:`set_image` returned: segment that image even if another thread has set a
+            different one since. Default: the current image.
 
         Returns
         -------
@@ -341,7 +371,7 @@ class Session:
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points, current, image)
             if not classes:
                 return np.zeros(labels.shape, np.int32)
             import torch
@@ -372,6 +402,9 @@ class Session:
         prev: np.ndarray | None = None,
         request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
+        *,
+        current: np.ndarray | None = None,
+        image: Hashable | None = None,
     ) -> np.ndarray:
         """(K, H, W) float32 probabilities of the scribbled classes (ascending), as :meth:`predict` sees them.
 
@@ -381,7 +414,7 @@ class Session:
         """
         with self._lock:
             self._check_request(request_id)
-            labels, classes, chunks = self._logits(scribbles, prev, extreme_points)
+            labels, classes, chunks = self._logits(scribbles, prev, extreme_points, current, image)
             if not classes:
                 return np.zeros((0, *labels.shape), np.float32)
             import torch
@@ -394,16 +427,24 @@ class Session:
             self._check_request(request_id)
             return proba
 
-    def _logits(self, scribbles, prev, extreme_points):
+    def _logits(self, scribbles, prev, extreme_points, current=None, image=None):
         """Validate inputs; return (labels, classes, iterator of (first class index, (k, H, W) float32 logits)).
 
         Classes go through the head ``max_batch`` at a time (all at once up to that many).
         """
         from napari_scribbleseg.model.guidance import extreme_point_disks
 
-        if self._key is None:
+        if image is not None:
+            if image not in self._cache:
+                raise NotReadyError(
+                    "the features of that image left the cache (or it was never set); call set_image(image) "
+                    "again and pass the key it returns"
+                )
+            state = self._cache[image]
+        elif self._key is None:
             raise NotReadyError("no image is set; call set_image(image) before predict")
-        state = self._cache[self._key]
+        else:
+            state = self._cache[self._key]
         h, w = state.shape
         labels = as_label_map(scribbles, (h, w))
         counts = np.bincount(labels.ravel(), minlength=MAX_CLASSES + 1)
@@ -420,7 +461,7 @@ class Session:
         prev_labels = None if prev is None else _check_prev(prev, (h, w))
         if not self.recycle:
             state.features = self._encode(state.encoder_input)
-        current = self._current_stroke(state, labels)
+        current = self._current_stroke(state, labels, current)
         disks = None
         if extreme_points:
             disks = {k: extreme_point_disks(extreme_points[k], (h, w)) for k in classes if k in extreme_points}
@@ -460,8 +501,19 @@ class Session:
                 outside = (prev_t[:, None].float() * 2 - 1) * OUTSIDE_LOGIT
             return crop.from_crop(refined, (h, w), outside)[:, 0]
 
-    def _current_stroke(self, state: _ImageState, labels: np.ndarray) -> np.ndarray:
-        """Pixels painted since the last predict on this image (004's current guidance); same call again -> same answer."""
+    def _current_stroke(self, state: _ImageState, labels: np.ndarray, given: np.ndarray | None) -> np.ndarray:
+        """The caller's ``given`` stroke, else the pixels painted since the last predict on this image
+        (004's current guidance; the same call again gives the same answer)."""
+        if given is not None:
+            given = np.asarray(given)
+            if given.shape != labels.shape:
+                raise InputError(
+                    f"current has shape {given.shape} but the image is {labels.shape}; pass the (H, W) mask of the "
+                    "stroke just drawn"
+                )
+            current = given.astype(bool) & (labels > 0)
+            state.last_labels, state.last_current = labels.astype(np.uint8), current
+            return current
         last = state.last_labels
         if last is not None and last.shape == labels.shape and np.array_equal(last, labels):
             return state.last_current
@@ -474,20 +526,21 @@ class Session:
         return current
 
     # ------------------------------------------------------------------ features
-    def _cache_key(self, image: np.ndarray, kind: str, key: Hashable | None, window: Any) -> Hashable:
+    def _cache_key(self, image: np.ndarray, kind: str, key: Hashable | None, window: Any, intensity: Any) -> Hashable:
+        from napari_scribbleseg.imaging import check_size, image_key
+
+        check_size(np.shape(image)[:2])  # before hashing or converting: the limit is what bounds memory
         if key is None:
-            from napari_scribbleseg.imaging import image_key
-
             key = image_key(np.asarray(image))
-        return (key, kind, _hashable(window))
+        return (key, kind, _hashable(window), _hashable(intensity))
 
-    def _compute(self, image: np.ndarray, kind: str, window: Any) -> _ImageState:
+    def _compute(self, image: np.ndarray, kind: str, window: Any, intensity: Any) -> _ImageState:
         import cv2
 
         from napari_scribbleseg.imaging import to_rgb_float
         from napari_scribbleseg.model.guidance import slic_superpixels
 
-        rgb = to_rgb_float(image, kind=kind, window=window)
+        rgb = to_rgb_float(image, kind=kind, window=window, intensity=intensity)
         h, w = rgb.shape[:2]
         eh, ew = self.config.encoder_input_shape(h, w)
         interp = cv2.INTER_AREA if eh * ew < h * w else cv2.INTER_LINEAR

@@ -153,3 +153,53 @@ def test_image_key_tells_apart_images_with_equal_samples_and_sums():
     b[5, 7] = b[9, 3] = 1.0
     assert imaging.image_key(a) != imaging.image_key(b)
     assert imaging.image_key(np.asfortranarray(a)) == imaging.image_key(a)  # the values count, not the layout
+
+
+def _dim_object_with_saturation():
+    """uint16: an object at 400 on 100, with 3.4 % of the pixels saturated at 65535 (a hot border)."""
+    rng = np.random.default_rng(0)
+    image = (100 + rng.normal(0, 8, (200, 200))).astype(np.uint16)
+    image[60:140, 60:140] = (400 + rng.normal(0, 8, (80, 80))).astype(np.uint16)
+    image[:, :7] = 65535  # 1400 of 40000 pixels
+    return image
+
+
+def test_a_saturated_plateau_does_not_squash_the_contrast_and_says_so():
+    image = _dim_object_with_saturation()
+    with pytest.warns(UserWarning, match=r"3\.5% of the image is saturated at 65535.*intensity=\(low, high\)"):
+        rgb = imaging.to_rgb_float(image)
+    object_, background = rgb[70:130, 70:130, 0].mean(), rgb[10:50, 150:190, 0].mean()
+    assert object_ - background > 0.6  # before: both within 0.005 of 0
+
+
+def test_a_saturated_image_still_segments_with_a_classical_peer():
+    from napari_scribbleseg.metrics import iou
+    from napari_scribbleseg.predictor import get_predictor
+
+    image = _dim_object_with_saturation()
+    scribbles = np.zeros(image.shape, np.int32)
+    scribbles[100, 70:130] = 1
+    scribbles[20, 20:180] = 2
+    predictor = get_predictor("growcut")
+    with pytest.warns(UserWarning, match="saturated"):
+        predictor.set_image(image)
+    truth = np.zeros(image.shape, bool)
+    truth[60:140, 60:140] = True
+    assert iou(predictor.predict(scribbles) == 1, truth) > 0.9
+
+
+def test_an_explicit_intensity_range_replaces_the_automatic_rule():
+    image = _dim_object_with_saturation()
+    rgb = imaging.to_rgb_float(image, intensity=(100, 400))
+    assert rgb.shape == (200, 200, 3) and rgb.dtype == np.float32
+    assert rgb[100, 100, 0] == pytest.approx(1.0, abs=0.1) and rgb[20, 100, 0] == pytest.approx(0.0, abs=0.1)
+    assert rgb[0, 0, 0] == 1.0  # clipped above
+    for bad in ((400, 100), (1,), "wide", (0, float("nan"))):
+        with pytest.raises(InputError, match="intensity"):
+            imaging.to_rgb_float(image, intensity=bad)
+
+
+def test_a_grey_float_image_in_0_255_follows_the_documented_rule():
+    image = np.linspace(0, 255, 64 * 64, dtype=np.float32).reshape(64, 64)
+    assert imaging.guess_kind(image) == "mr"  # the rule to_rgb_float's docstring states
+    np.testing.assert_allclose(imaging.to_rgb_float(image, kind="gray")[..., 0], image / 255, atol=1e-6)

@@ -109,7 +109,7 @@ def test_bad_images_name_the_fix(image, rgb, words):
 
 def test_huge_slice_is_refused_without_allocating():
     huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(5000, 5000), strides=(0, 0))
-    with pytest.raises(InputError, match="crop or downsample"):
+    with pytest.raises(InputError, match="5000x5000 .* more than the 16777216.*crop the region of interest or downsample"):
         check_image(huge)
 
 
@@ -200,3 +200,37 @@ def test_accepted_voxels_stay_whatever_the_axis_of_propagation():
     for (axis, index), labels in written.items():
         assert axis == 1
         np.testing.assert_array_equal(labels[8, :], accepted[index, :])  # row z=8 of a coronal slice
+
+
+class CurrentRecorder(NearestSeed):
+    """NearestSeed that records the current stroke each predict is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.currents = []
+
+    def predict(self, scribbles, prev=None, current=None):
+        self.currents.append(None if current is None else current.copy())
+        return super().predict(scribbles, prev)
+
+
+def test_a_drag_with_live_updates_gives_the_model_the_whole_stroke_on_mouse_up():
+    """Issue 14.2: the model's current stroke on mouse-up is the whole stroke, whatever was predicted
+    mid-drag (before: only the tail painted since the last live update)."""
+    image = np.zeros((20, 30))
+    at_once, live = CurrentRecorder(), CurrentRecorder()
+    for recorder, mid_drag in ((at_once, []), (live, [slice(2, 9), slice(2, 17)])):
+        seg = InteractiveSegmenter(recorder, image)
+        _stroke(seg, (), 2, 15, slice(2, 28))  # an earlier stroke of the other class
+        for cols in mid_drag:  # the widget's requests while the mouse is down: painted, not yet recorded
+            painted = seg.scribbles_of(()).labels.copy()
+            painted[5, cols] = 1
+            seg.run(seg.request((), painted))
+        _stroke(seg, (), 1, 5, slice(2, 25))  # mouse-up: the stroke is recorded
+        seg.run(seg.request(()))
+    whole = np.zeros((20, 30), bool)
+    whole[5, 2:25] = True
+    np.testing.assert_array_equal(at_once.currents[-1], whole)
+    np.testing.assert_array_equal(live.currents[-1], whole)
+    np.testing.assert_array_equal(live.currents[0][5, 2:9], True)  # mid-drag: the stroke so far
+    assert live.currents[0].sum() == 7

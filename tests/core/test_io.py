@@ -210,3 +210,27 @@ def test_instance_ids_beyond_65535_are_saved_where_the_format_holds_them(tmp_pat
     with pytest.raises(InputError, match="DICOM series holds at most 65535"):
         io.write_labels(tmp_path / "series", labels)
     assert not (tmp_path / "series").exists()
+
+
+SHEARED = np.array([[1.0, 0.3, 0.0, 5.0], [0.0, 1.2, 0.0, -3.0], [0.0, 0.1, 2.5, 7.0], [0.0, 0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii", ".mha", ".nrrd"])
+def test_a_sheared_frame_is_written_back_exactly(tmp_path, suffix):
+    nib = pytest.importorskip("nibabel")
+    source = tmp_path / "sheared.nii.gz"
+    nib.save(nib.Nifti1Image(np.arange(6 * 7 * 8, dtype=np.int16).reshape(6, 7, 8) % 4, SHEARED), str(source))
+    image = io.read_volume(source)
+    labels = (image.array > 1).astype(np.uint8)
+    back = io.read_volume(io.write_labels(tmp_path / f"labels{suffix}", labels, like=image))
+    np.testing.assert_array_equal(back.array, labels)
+    _assert_geometry(back, image.spacing, image.origin, image.direction)
+    if suffix.startswith(".nii"):
+        np.testing.assert_allclose(nib.load(str(tmp_path / f"labels{suffix}")).affine, SHEARED, atol=1e-5)
+
+
+def test_a_sheared_frame_is_refused_for_dicom(tmp_path):
+    sheared = np.array([[1.0, 0.3, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(InputError, match="sheared.*DICOM series cannot store.*nii.gz"):
+        io.write_labels(tmp_path / "series", np.ones((2, 4, 4), np.uint8), direction=sheared)
+    assert not (tmp_path / "series").exists()

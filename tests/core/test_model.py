@@ -234,3 +234,35 @@ def test_encoder_input_shape_caps_long_side():
     config = ModelConfig()
     assert config.encoder_input_shape(1024, 768) == (512, 384)
     assert config.encoder_input_shape(200, 300) == (208, 304)
+
+
+def _edited(tmp_path, name, **changes):
+    ckpt = checkpoint_dict(build_model("scribbleseg_tiny"))
+    for key, value in changes.items():
+        if key.startswith("config_"):
+            ckpt["config"][key[len("config_"):]] = value
+        else:
+            ckpt[key] = value
+    torch.save(ckpt, tmp_path / name)
+    return tmp_path / name
+
+
+def test_malformed_checkpoints_are_refused_with_the_reason(tmp_path):
+    """Issue 13.11: each of these loaded, or failed with a bare TypeError/AttributeError."""
+    model = build_model("scribbleseg_tiny")
+    nan_state = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    cases = {
+        "config is a string": (_edited(tmp_path, "a.pt", config="head_size=64"), "config of type str.*save_checkpoint"),
+        "state_dict is a list": (_edited(tmp_path, "b.pt", state_dict=[1, 2]), "state_dict of type list.*named tensors"),
+        "negative head size": (_edited(tmp_path, "c.pt", config_head_size=-8), "head_size is -8.*positive integer"),
+        "float head size": (_edited(tmp_path, "d.pt", config_head_size=64.5), "head_size is 64.5"),
+        "bool as number": (_edited(tmp_path, "e.pt", config_zoom_expand=True), "zoom_expand is True.*number"),
+        "NaN weights": (_edited(tmp_path, "f.pt", state_dict=nan_state), "NaN/inf weights.*earlier checkpoint"),
+    }
+    for what, (path, message) in cases.items():
+        with pytest.raises(InputError, match=message):
+            load_checkpoint(path)
+    (tmp_path / "run").mkdir()
+    save_checkpoint(model, tmp_path / "run" / "last.pt")
+    with pytest.raises(InputError, match=r"is a folder \(it holds last.pt\); pass the path of the .pt file"):
+        load_checkpoint(tmp_path / "run")

@@ -382,3 +382,82 @@ def test_cancel_before_any_request_does_not_stale_later_ones(session):
     first = session.new_request()
     session.set_image(_image())
     session.predict(_scribbles(), request_id=first)  # not stale: it was issued after the cancel
+
+
+def _strokes_run(session, image, key=None, steps=12, seed=0):
+    """Set ``image``, then add one random stroke per step and predict each time, passing the stroke and
+    the last labels; returns every prediction. ``key``: pass the set_image key to predict."""
+    rng = np.random.default_rng(seed)
+    image_key = session.set_image(image)
+    scribbles = np.zeros(image.shape[:2], np.int32)
+    prev, out = None, []
+    for _ in range(steps):
+        stroke = np.zeros(scribbles.shape, bool)
+        r, c = rng.integers(5, scribbles.shape[0] - 5), rng.integers(5, scribbles.shape[1] - 30)
+        stroke[r, c : c + 25] = True
+        scribbles[stroke] = rng.integers(1, 3)
+        options = {"image": image_key} if key else {}
+        prev = session.predict(scribbles.copy(), prev, current=stroke, **options)
+        out.append(prev)
+    return out
+
+
+def test_two_threads_on_one_session_each_get_their_own_result(model):
+    """Issue 13.9: with the image key and the stroke in the call, another thread's set_image or predict
+    in between changes nothing (before: 2 of 100 results were the other image's, 39 of 40 differed)."""
+    images = [_image(0), _image(1)[::-1].copy()]
+    solo = [_strokes_run(Session(model, device="cpu"), image, seed=i) for i, image in enumerate(images)]
+    shared = Session(model, device="cpu")
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = _strokes_run(shared, images[i], key=True, seed=i)
+        except Exception as err:  # noqa: BLE001 - whatever a worker thread raises must fail the test
+            errors.append(err)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1, 0)]  # two threads on image 0 too
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        for i in (0, 1):
+            for got, want in zip(results[i], solo[i]):
+                np.testing.assert_array_equal(got, want)
+
+
+def test_the_current_stroke_in_the_call_overrides_the_call_history(session):
+    session.set_image(_image())
+    s = _scribbles()
+    stroke = s == 3
+    first = session.predict(s, current=stroke)
+    session.predict(s)  # a call in between (another caller) changes the history ...
+    np.testing.assert_array_equal(session.predict(s, current=stroke), first)  # ... not this answer
+    with pytest.raises(InputError, match="current has shape .* stroke just drawn"):
+        session.predict(s, current=stroke[:10])
+
+
+def test_predict_on_an_image_that_left_the_cache_says_set_it_again(model):
+    session = Session(model, device="cpu", cache_size=1)
+    key = session.set_image(_image(0))
+    session.set_image(_image(1))
+    session.set_image(_image(2))  # the cache keeps the current image and the one just stored
+    with pytest.raises(NotReadyError, match="left the cache.*set_image"):
+        session.predict(_scribbles(), image=key)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_any_work(session):
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(20000, 20000), strides=(0, 0))
+    with pytest.raises(InputError, match=r"20000x20000 .* more than the 16777216 .*image\[::5, ::5\]"):
+        session.set_image(huge)
+    assert session.encoder_calls == 0
+
+
+def test_an_intensity_range_is_its_own_cache_entry(session):
+    grey = (np.arange(96 * 80, dtype=np.uint16).reshape(96, 80) % 500) + 100
+    auto = session.set_image(grey)
+    ranged = session.set_image(grey, intensity=(100, 300))
+    assert auto != ranged and session.encoder_calls == 2
+    assert session.is_cached(ranged[0], intensity=(100, 300)) and not session.is_cached(ranged[0], intensity=(0, 1))

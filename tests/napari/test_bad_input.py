@@ -41,7 +41,7 @@ def test_no_image_layer(bare, notes):
     [
         (np.zeros((2, 3, 16, 16), np.float32), {}, "4-D"),
         (np.zeros((16, 16, 4), np.uint8), {"rgb": True}, "RGBA"),
-        (np.zeros((4100, 4100), np.uint8), {}, "crop or downsample"),
+        (np.zeros((4100, 4100), np.uint8), {}, "crop the region of interest or downsample"),
     ],
     ids=["4d", "rgba", "huge"],
 )

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from napari_scribbleseg.errors import NotReadyError
-from napari_scribbleseg.imaging import to_rgb_float
+from napari_scribbleseg.imaging import check_size, to_rgb_float
 from napari_scribbleseg.scribbles import as_label_map
 
 #: the scribbles' bounding box is scaled by this about its centre before the frame outside it becomes
@@ -122,9 +122,15 @@ class ClassicalPredictor:
         self._work: np.ndarray | None = None
 
     # -- protocol -----------------------------------------------------------------------------------------
-    def set_image(self, image: np.ndarray) -> None:
-        """Normalise ``image`` ((H, W) grey or (H, W, 3) RGB, any real dtype) and precompute what it needs."""
-        rgb = to_rgb_float(image)
+    def set_image(self, image: np.ndarray, intensity: tuple[float, float] | None = None) -> None:
+        """Normalise ``image`` ((H, W) grey or (H, W, 3) RGB, any real dtype) and precompute what it needs.
+
+        ``intensity=(low, high)`` sets the intensity range instead of the automatic rule
+        (:func:`napari_scribbleseg.imaging.to_rgb_float`). Images over
+        :data:`napari_scribbleseg.imaging.MAX_IMAGE_PIXELS` are refused (:class:`InputError`).
+        """
+        check_size(np.shape(image)[:2])
+        rgb = to_rgb_float(image, intensity=intensity)
         self._image = rgb
         self._work = resize_image(rgb, working_shape(rgb.shape[:2], self.max_side))
         self._prepare(self._work)

@@ -20,7 +20,7 @@ from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.evaluate.loop import LoopSettings, resolve_simulator, run_sample
 from napari_scribbleseg.evaluate.report import EvaluationResult
 from napari_scribbleseg.evaluate.runner import _result, predictor_specs
-from napari_scribbleseg.predictor import get_predictor
+from napari_scribbleseg.predictor import get_predictor, takes_current
 
 
 class _OnFreePixels:
@@ -35,8 +35,9 @@ class _OnFreePixels:
         method = self.predictor.set_image
         method(image, **{k: v for k, v in options.items() if accepts_keyword(method, k)})
 
-    def predict(self, scribbles: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
-        out = np.array(self.predictor.predict(scribbles, prev), np.int32, copy=True)
+    def predict(self, scribbles: np.ndarray, prev: np.ndarray | None = None, current: np.ndarray | None = None) -> np.ndarray:
+        options = {"current": current} if current is not None and takes_current(self.predictor) else {}
+        out = np.array(self.predictor.predict(scribbles, prev, **options), np.int32, copy=True)
         out[self.taken] = 2
         self.last = out
         return out

@@ -33,7 +33,7 @@ import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.metrics import iou, number_of_interactions
-from napari_scribbleseg.predictor import Predictor, get_predictor
+from napari_scribbleseg.predictor import Predictor, get_predictor, takes_current
 from napari_scribbleseg.scribbles import as_label_map
 
 if TYPE_CHECKING:
@@ -165,17 +165,21 @@ def run_sample(
     predictions: list[np.ndarray] = []
     n_strokes = 0
     goal = max(settings.targets)
+    drawn = np.zeros(gt.shape, bool)  # the strokes since the last predict: the model's current stroke
+    options = {"current": drawn} if takes_current(predictor) else {}
 
     def add(interaction: Any) -> None:
         nonlocal n_strokes
         n_strokes += 1
         scribbles[interaction.mask] = int(interaction.label)
         stroke_index[interaction.mask] = n_strokes
+        drawn[interaction.mask] = True
 
     def predict() -> np.ndarray:
         start = time.perf_counter()
-        out = predictor.predict(scribbles.copy(), prev=None if pred is None else pred.copy())
+        out = predictor.predict(scribbles.copy(), prev=None if pred is None else pred.copy(), **options)
         times.append(time.perf_counter() - start)
+        drawn[:] = False
         if np.shape(out) != gt.shape:
             raise InputError(
                 f"predictor {predictor_name!r} returned shape {np.shape(out)} for an image of {gt.shape}; predict must "

@@ -70,6 +70,10 @@ def read_checkpoint(source: str | os.PathLike | dict[str, Any], map_location: st
     else:
         path = Path(source)
         name = str(path)
+        if path.is_dir():
+            inside = sorted(p.name for p in path.glob("*.pt"))
+            hint = f" (it holds {', '.join(inside[:5])})" if inside else ""
+            raise InputError(f"checkpoint {name} is a folder{hint}; pass the path of the .pt file itself")
         if not path.is_file():
             raise InputError(f"checkpoint {name} does not exist; check the path")
         try:
@@ -89,6 +93,24 @@ def read_checkpoint(source: str | os.PathLike | dict[str, Any], map_location: st
         raise InputError(
             f"{name} has checkpoint format version {ckpt['version']!r} but this napari-scribbleseg reads version "
             f"{CHECKPOINT_VERSION}; use a checkpoint made for this version or upgrade the package"
+        )
+    if not isinstance(ckpt["config"], dict):
+        raise InputError(
+            f"{name} has a config of type {type(ckpt['config']).__name__}, not a dict of model settings; "
+            "the file is damaged or was edited: pass a file written by save_checkpoint"
+        )
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise InputError(
+            f"{name} has a state_dict of type {type(state).__name__} that is not a dict of named tensors; "
+            "the file is damaged or was edited: pass a file written by save_checkpoint"
+        )
+    bad = sum(int((~torch.isfinite(v)).sum()) for v in state.values() if v.is_floating_point())
+    if bad:
+        total = sum(v.numel() for v in state.values() if v.is_floating_point())
+        raise InputError(
+            f"{name} holds {bad} NaN/inf weights of {total}; it would predict nothing useful. The file is damaged "
+            "or its training diverged: use an earlier checkpoint of the run"
         )
     if ckpt["arch"] not in MODEL_REGISTRY:
         raise InputError(

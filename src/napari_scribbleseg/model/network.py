@@ -62,8 +62,20 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE_KINDS:
             raise InputError(f"unknown guidance {self.guidance!r}; choose one of {GUIDANCE_KINDS}")
-        if self.head_size % 8:
-            raise InputError(f"head_size {self.head_size} must be a multiple of 8 (it is pooled to 1/8)")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("int", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise InputError(f"model config {f.name} is {value!r}; it must be a number (e.g. {f.default})")
+            if f.type == "int" and (not isinstance(value, int) or value < 1):
+                raise InputError(f"model config {f.name} is {value!r}; it must be a positive integer (e.g. {f.default})")
+            if f.type == "float" and not (math.isfinite(value) and value > 0):
+                raise InputError(f"model config {f.name} is {value!r}; it must be a positive number (e.g. {f.default})")
+            if f.type == "bool" and not isinstance(value, bool):
+                raise InputError(f"model config {f.name} is {value!r}; it must be True or False")
+        if self.head_size % 8 or self.head_size < 32:
+            raise InputError(
+                f"head_size {self.head_size} must be a multiple of 8 (it is pooled to 1/8) and at least 32"
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
