@@ -40,3 +40,8 @@ def coco_mval_dir() -> Path:
 @pytest.fixture
 def ct_slices_2d_dir() -> Path:
     return data_path("medical", "ct_slices_2d")
+
+
+@pytest.fixture
+def acdc_dir() -> Path:
+    return data_path("medical", "acdc_scribbles")

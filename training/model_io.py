@@ -16,9 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
-from napari_scribbleseg.model.guidance import guidance_crops, slic_superpixels
-from napari_scribbleseg.model.crop import OUTSIDE_LOGIT
-from napari_scribbleseg.model.crop import zoom_masks as crop_zoom_masks
+from napari_scribbleseg.model.guidance import slic_superpixels
+from napari_scribbleseg.model.interaction import decide_labels, head_inputs, paste_logits
 from training.items import TrainItem
 
 
@@ -80,12 +79,6 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
         ) from None
 
 
-def zoom_masks(item: TrainItem) -> np.ndarray:
-    """(K, H, W) what each scribbled class's zoom box must hold: the Session's own rule
-    (:func:`napari_scribbleseg.model.crop.zoom_masks`), so training crops as inference does."""
-    return crop_zoom_masks(item.scribbles, list(item.scribbled_classes), item.prev)
-
-
 def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.device) -> HeadBatch:
     """Stack the items' images and the per-class guidance (``guidance_crops``, the Session's own
     path), zoom boxes and crop-space targets of every row."""
@@ -94,14 +87,13 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
     shape = items[0].gt.shape
     rows, classes, guides, targets, valids, boxes, prev_rows = [], [], [], [], [], [], []
     for i, item in enumerate(items):
-        ks = item.scribbled_classes
-        crop = CropTransform.around(zoom_masks(item), shape, cfg.zoom_expand, cfg.zoom_min_size)
+        ks = list(item.scribbled_classes)
         cls = np.asarray(ks)
-        prev_masks = np.zeros((len(ks), *shape), bool) if item.prev is None else item.prev[None] == cls[:, None, None]
-        prev_rows.append(prev_masks)
-        prev = None if item.prev is None else torch.from_numpy(prev_masks)
         superpixels = slic_superpixels(item.image.astype(np.float32) / 255) if cfg.guidance == "superpixel" else None
-        guides.append(guidance_crops(item.scribbles, ks, crop, size, item.current, prev, cfg.guidance, superpixels))
+        inputs = head_inputs(cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels)
+        crop = inputs.crop
+        prev_rows.append(np.zeros((len(ks), *shape), bool) if inputs.prev is None else inputs.prev.numpy())
+        guides.append(inputs.guidance)
         gt = torch.from_numpy(item.gt)
         targets.append(crop.to_crop((gt[None, None] == torch.as_tensor(cls)[:, None, None, None]).float(), size))
         valids.append(crop.to_crop((gt > 0).float()[None, None], size))
@@ -123,16 +115,11 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
 
 
 def image_logits(outputs: dict[str, torch.Tensor], batch: HeadBatch, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """The refined logits of every row pasted back into image space (B, 1, *size): outside its zoom box a
-    class keeps its previous mask, confidently (the Session's rule)."""
+    """The refined logits of every row pasted back into image space (B, 1, *size), as the Session does
+    (:func:`napari_scribbleseg.model.interaction.paste_logits`): outside its zoom box a class keeps its
+    previous mask, confidently."""
     size = tuple(batch.gt.shape[-2:]) if size is None else size
-    refined = outputs["refined"].float()
-    if bool(batch.crop.is_full.all()):
-        return batch.crop.from_crop(refined, size)
-    prev = batch.prev[:, None].float()
-    if tuple(prev.shape[-2:]) != tuple(size):
-        prev = F.interpolate(prev, size=size, mode="nearest")
-    return batch.crop.from_crop(refined, size, (prev * 2 - 1) * OUTSIDE_LOGIT)
+    return paste_logits(outputs["refined"], batch.crop, batch.prev, size)
 
 
 def run_head(model: torch.nn.Module, features: dict[str, torch.Tensor], batch: HeadBatch) -> dict[str, torch.Tensor]:
@@ -142,20 +129,13 @@ def run_head(model: torch.nn.Module, features: dict[str, torch.Tensor], batch: H
 
 
 def predicted_labels(outputs: dict[str, torch.Tensor], batch: HeadBatch, items: list[TrainItem]) -> list[np.ndarray]:
-    """Each item's label map (E, E) int32 from the refined logits: classes compete with a background
-    logit 0 (as in the Session), 0 where none wins, scribbled pixels keep their class."""
-    size = items[0].gt.shape
-    # outside its zoom box a class has no say: a very low logit there
-    logits = image_logits(outputs, batch, size)
-    labels = []
-    for i, item in enumerate(items):
-        mine = logits[batch.rows == i, 0]
-        stacked = torch.cat([torch.zeros_like(mine[:1]), mine], 0)
-        winner = stacked.argmax(0).cpu().numpy()
-        label = np.concatenate([[0], item.scribbled_classes]).astype(np.int32)[winner]
-        label = np.where(item.scribbles > 0, item.scribbles, label)
-        labels.append(label)
-    return labels
+    """Each item's label map (E, E) int32 from the refined logits, by the Session's own competition rule
+    (:func:`napari_scribbleseg.model.interaction.decide_labels`)."""
+    logits = image_logits(outputs, batch, items[0].gt.shape)
+    return [
+        decide_labels(logits[batch.rows == i, 0], list(item.scribbled_classes), item.scribbles)
+        for i, item in enumerate(items)
+    ]
 
 
 def row_iou(outputs: dict[str, torch.Tensor], batch: HeadBatch) -> float:

@@ -374,23 +374,9 @@ class Session:
             labels, classes, chunks = self._logits(scribbles, prev, extreme_points, current, image)
             if not classes:
                 return np.zeros(labels.shape, np.int32)
-            import torch
+            from napari_scribbleseg.model.interaction import decide_labels
 
-            best = index = None
-            for start, logits in chunks:  # a running arg-max: never all K full-size logit maps at once
-                value, where = logits.max(0)
-                where = where + start
-                if best is None:
-                    best, index = value, where
-                else:
-                    better = value > best
-                    best, index = torch.where(better, value, best), torch.where(better, where, index)
-            table = torch.as_tensor(classes, dtype=torch.int32, device=best.device)
-            # one class alone competes with the background logit 0; two or more compete with each other,
-            # so every pixel gets one of them (the user named what each pixel can be)
-            out = (table[index] if len(classes) >= 2 else torch.where(best > 0, table[index], 0)).cpu().numpy()
-            scribbled = labels > 0
-            out[scribbled] = labels[scribbled]
+            out = decide_labels(chunks, classes, labels)
             if self.connected:
                 out = keep_connected(out, labels, classes)
             self._check_request(request_id)
@@ -473,33 +459,21 @@ class Session:
         return labels, classes, chunks
 
     def _head_logits(self, state, labels, classes, current, prev_labels, disks, extreme_points):
-        """(k, H, W) float32 image-space logits of ``classes`` (one head batch)."""
+        """(k, H, W) float32 image-space logits of ``classes`` (one head batch), through the one
+        interaction path training also takes (:mod:`napari_scribbleseg.model.interaction`)."""
         import torch
 
-        from napari_scribbleseg.model.crop import (
-            OUTSIDE_LOGIT,
-            CropTransform,
-            zoom_masks,
-        )
-        from napari_scribbleseg.model.guidance import guidance_crops
+        from napari_scribbleseg.model.interaction import head_inputs, paste_logits
 
-        h, w = state.shape
-        cls = np.asarray(classes)
-        must_hold = zoom_masks(labels, classes, prev_labels if self.zoom_in else None, disks)
-        crop = CropTransform.around(must_hold, (h, w), self.config.zoom_expand, self.config.zoom_min_size)
-        prev_t = None
-        if prev_labels is not None:
-            prev_t = torch.from_numpy(prev_labels[None] == cls[:, None, None]).to(self.device)
+        inputs = head_inputs(
+            self.config, labels, classes, current, prev_labels, self.head_size, zoom_in=self.zoom_in,
+            superpixels=state.superpixels, extreme_points=extreme_points, extreme_disks=disks,
+        )
         with torch.inference_mode():
-            guidance = guidance_crops(
-                labels, classes, crop, self.head_size, current, prev_t, self.config.guidance,
-                state.superpixels, extreme_points,
-            ).to(self.device, self.dtype)
-            refined = self.model.head(state.features, guidance, crop)["refined"].float()
-            outside = None
-            if prev_t is not None and not crop.is_full.all():
-                outside = (prev_t[:, None].float() * 2 - 1) * OUTSIDE_LOGIT
-            return crop.from_crop(refined, (h, w), outside)[:, 0]
+            guidance = inputs.guidance.to(self.device, self.dtype)
+            refined = self.model.head(state.features, guidance, inputs.crop)["refined"]
+            prev = None if inputs.prev is None else inputs.prev.to(self.device)
+            return paste_logits(refined, inputs.crop, prev)[:, 0]
 
     def _current_stroke(self, state: _ImageState, labels: np.ndarray, given: np.ndarray | None) -> np.ndarray:
         """The caller's ``given`` stroke, else the pixels painted since the last predict on this image

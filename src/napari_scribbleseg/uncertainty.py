@@ -119,13 +119,16 @@ def labels_from_proba(proba: np.ndarray, classes: Sequence[int], scribbles: np.n
     Each pixel takes its most probable class; with one class, 0 where the background remainder
     (``1 - sum``) beats it; scribbled pixels keep their class.
     """
+    import torch
+
+    from napari_scribbleseg.model.interaction import decide_labels
+
     p = full_proba(proba)
     if p.shape[0] not in (len(classes), len(classes) + 1):
         raise InputError(f"probabilities have {p.shape[0]} classes but {len(classes)} classes are scribbled; pass the classes predict_proba was computed for, ascending")
-    table = np.asarray([*classes, 0][: p.shape[0]], np.int32)
-    if len(classes) >= 2:  # classes compete with each other, as in Session.predict: no pixel left 0
-        p = p[: len(classes)]
-    labels = table[p.argmax(axis=0)]
-    scribbled = np.asarray(scribbles) > 0
-    labels[scribbled] = np.asarray(scribbles)[scribbled]
-    return labels
+    # the logits against a background logit 0 that give these probabilities: log p_k - log p_background
+    # (a common shift where the background has no share, which leaves the arg-max among classes as it is)
+    tiny = np.float32(1e-12)
+    background = np.clip(1.0 - p[: len(classes)].sum(0), tiny, 1.0) if p.shape[0] == len(classes) else np.clip(p[-1], tiny, 1.0)
+    logits = np.log(np.clip(p[: len(classes)], tiny, 1.0)) - np.log(background)[None]
+    return decide_labels(torch.from_numpy(np.ascontiguousarray(logits, np.float32)), list(classes), scribbles)

@@ -13,6 +13,7 @@ from napari_scribbleseg import imaging
 from napari_scribbleseg.datasets.base import Dataset, Sample, SampleList, check_pair
 from napari_scribbleseg.datasets.medical import ChaosDataset, CtSlices2D, VolumeSlices, brats_dataset, msd_dataset
 from napari_scribbleseg.datasets.natural import FolderDataset, GrabCutDataset, davis_dataset, sbd_dataset
+from napari_scribbleseg.datasets.scribbled import AcdcScribbles
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.io import Volume, is_volume_path
 
@@ -48,6 +49,10 @@ LAYOUTS: dict[str, tuple[Callable[..., Dataset], str]] = {
     "msd": (msd_dataset, "dataset.json + imagesTr/ + labelsTr/ (Medical Segmentation Decathlon)"),
     "chaos": (lambda root, **kw: ChaosDataset(root, **kw), "CT/<patient>/DICOM_anon + Ground/*.png, MR/<patient>/T2SPIR|T1DUAL/..."),
     "ct_slices_2d": (lambda root, **kw: CtSlices2D(root, **kw), "images/ + masks/ + image2label_train.json"),
+    "acdc_scribbles": (
+        lambda root, **kw: AcdcScribbles(root, **kw),
+        "patientNNN_frameMM/ with image, label and scribble .nii.gz (ACDC with real scribbles)",
+    ),
 }
 # options of the readers whose signature does not show them (lambdas over classes)
 _OPTIONS = {
@@ -55,6 +60,7 @@ _OPTIONS = {
     "volume": ("axis", "classes", "min_pixels", "multi_region", "kind", "spacing", "name"),
     "chaos": ("modalities", "min_pixels", "multi_region"),
     "ct_slices_2d": ("split", "multi_region", "min_pixels"),
+    "acdc_scribbles": ("patients", "min_scribbled"),
 }
 
 
@@ -88,6 +94,8 @@ def detect_layout(root: str | Path) -> str:
         return "pascal"
     if {"JPEGImages", "Annotations"} <= dirs or {"img", "gt"} <= dirs:
         return "davis"
+    if any(d.startswith("patient") and (root / d / "scribble.nii.gz").is_file() for d in dirs):
+        return "acdc_scribbles"
     if {"data_GT", "boundary_GT"} <= dirs:
         return "grabcut"
     if "images" in dirs and "masks" in dirs:

@@ -1,0 +1,110 @@
+"""The model side of one interaction, the one implementation the Session, training and uncertainty share.
+
+(image features, strokes, current stroke, previous labels) -> head inputs -> image-space logits -> labels:
+
+- :func:`head_inputs`: the zoom-in box of each scribbled class (its previous mask and strokes, 000),
+  the guidance maps in that box and the previous masks;
+- :func:`paste_logits`: the head's crop-space logits back into the image; outside its box a class keeps
+  its previous mask, confidently;
+- :func:`decide_labels`: the competition rule of the contract: one class alone against a background
+  logit 0, two or more against each other (every pixel gets one of them); scribbled pixels keep theirs.
+
+Training calls the first two per item (``training/model_io.py``), the Session per head batch; a test
+checks that both give the same logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from napari_scribbleseg.model.crop import OUTSIDE_LOGIT, CropTransform, zoom_masks
+from napari_scribbleseg.model.guidance import guidance_crops
+
+
+@dataclass
+class HeadInputs:
+    """What the head takes for ``k`` classes of one image: ``guidance`` (k, G, S, S) in crop space, the
+    ``crop`` boxes, and ``prev`` (k, H, W) bool previous masks (None on a first interaction)."""
+
+    guidance: torch.Tensor
+    crop: CropTransform
+    prev: torch.Tensor | None
+
+
+def head_inputs(
+    config: Any,
+    scribbles: np.ndarray,
+    classes: list[int],
+    current: np.ndarray,
+    prev: np.ndarray | None,
+    head_size: int,
+    *,
+    zoom_in: bool = True,
+    superpixels: np.ndarray | None = None,
+    extreme_points: dict | None = None,
+    extreme_disks: dict | None = None,
+) -> HeadInputs:
+    """The head's inputs for ``classes`` of one (H, W) image.
+
+    ``scribbles`` (H, W) int, ``current`` (H, W) bool (the stroke just drawn), ``prev`` (H, W) int labels
+    or None; ``config`` the model's :class:`ModelConfig` (zoom settings, guidance kind).
+    """
+    shape = tuple(np.shape(scribbles))
+    cls = np.asarray(classes)
+    must_hold = zoom_masks(scribbles, classes, prev if zoom_in else None, extreme_disks)
+    crop = CropTransform.around(must_hold, shape, config.zoom_expand, config.zoom_min_size)
+    prev_t = None if prev is None else torch.from_numpy(np.asarray(prev)[None] == cls[:, None, None])
+    guidance = guidance_crops(
+        scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points
+    )
+    return HeadInputs(guidance, crop, prev_t)
+
+
+def paste_logits(
+    refined: torch.Tensor, crop: CropTransform, prev: torch.Tensor | None, size: tuple[int, int] | None = None
+) -> torch.Tensor:
+    """(k, 1, H, W) image-space logits of the head's (k, 1, S, S) ``refined`` output (or at ``size``).
+
+    Outside its zoom box a class keeps its previous mask ``prev`` (k, H, W) bool, at +-OUTSIDE_LOGIT.
+    """
+    size = crop.image_shape if size is None else tuple(size)
+    refined = refined.float()
+    if prev is None or bool(crop.is_full.all()):
+        return crop.from_crop(refined, size)
+    prev = prev[:, None].float().to(refined.device)
+    if tuple(prev.shape[-2:]) != tuple(size):
+        prev = torch.nn.functional.interpolate(prev, size=size, mode="nearest")
+    return crop.from_crop(refined, size, (prev * 2 - 1) * OUTSIDE_LOGIT)
+
+
+def decide_labels(
+    logits: torch.Tensor | Iterable[tuple[int, torch.Tensor]], classes: list[int], scribbles: np.ndarray
+) -> np.ndarray:
+    """(H, W) int32 labels from the (k, H, W) logits of ``classes``: the contract's competition rule.
+
+    One class competes with a background logit 0 (0 where it loses); two or more compete with each
+    other, so every pixel gets one of them (the user named what each pixel can be). Scribbled pixels
+    keep their class. ``logits`` may come in chunks, ``(index of the first class, (k_i, H, W))`` pairs,
+    reduced by a running arg-max: never all classes' full-size maps at once.
+    """
+    chunks = [(0, logits)] if isinstance(logits, torch.Tensor) else logits
+    best = index = None
+    for start, chunk in chunks:
+        value, where = chunk.max(0)
+        where = where + start
+        if best is None:
+            best, index = value, where
+        else:
+            better = value > best
+            best, index = torch.where(better, value, best), torch.where(better, where, index)
+    table = torch.as_tensor(np.asarray(classes), dtype=torch.int32, device=best.device)
+    out = table[index] if len(classes) >= 2 else torch.where(best > 0, table[index], torch.zeros_like(table[index]))
+    out = out.cpu().numpy().astype(np.int32)
+    scribbled = np.asarray(scribbles) > 0
+    out[scribbled] = np.asarray(scribbles)[scribbled]
+    return out

@@ -1,0 +1,59 @@
+"""Training and the Session feed the network through one interaction path: same inputs, same logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from napari_scribbleseg.model import load_checkpoint
+from napari_scribbleseg.session import DEFAULT_WEIGHTS, Session
+from training.items import TrainItem
+from training.model_io import head_batch, image_logits, predicted_labels, run_head
+
+
+def _item(prev: bool, classes: int) -> TrainItem:
+    rng = np.random.default_rng(3)
+    gt = np.ones((96, 96), np.int32)
+    gt[20:60, 15:55] = 2
+    gt[60:90, 55:90] = 3 if classes == 3 else 1
+    image = np.clip(np.stack([gt * 70, 255 - gt * 50, np.full_like(gt, 90)], -1) + rng.integers(0, 40, (96, 96, 3)), 0, 255)
+    scribbles = np.zeros((96, 96), np.int32)
+    scribbles[40, 20:50] = 2
+    scribbles[10, 10:80] = 1
+    if classes == 3:
+        scribbles[75, 60:85] = 3
+    current = np.zeros((96, 96), bool)
+    current[40, 20:50] = True  # the latest stroke: only part of the strokes
+    previous = None
+    if prev:
+        previous = np.ones((96, 96), np.int32)
+        previous[25:55, 20:50] = 2  # a previous mask smaller than the object: the zoom box is a crop
+        if classes == 3:
+            previous[65:85, 60:85] = 3
+    return TrainItem(image.astype(np.uint8), gt, scribbles, current, previous, 0, "synthetic")
+
+
+@pytest.mark.parametrize("prev", [False, True], ids=["first interaction", "with previous mask"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_training_forward_and_the_session_give_the_same_logits(prev, classes):
+    model = load_checkpoint(DEFAULT_WEIGHTS).eval()  # the shipped model: decided logits, the real config
+    item = _item(prev, classes)
+    with torch.no_grad():
+        batch = head_batch(model, [item], torch.device("cpu"))
+        outputs = run_head(model, model.encode(batch.image), batch)
+        trained = image_logits(outputs, batch)[:, 0]
+        trained_labels = predicted_labels(outputs, batch, [item])[0]
+    if prev:
+        assert not batch.crop.is_full.all()  # the zoom-in path is the one compared
+    session = Session(model, device="cpu", connected=False)
+    session.set_image(item.image)
+    proba = session.predict_proba(item.scribbles, item.prev, current=item.current)
+    free = item.scribbles == 0  # the Session pins scribbled pixels to their class
+    expected = torch.softmax(torch.cat([torch.zeros_like(trained[:1]), trained]), 0)[1:].numpy()
+    np.testing.assert_allclose(proba[:, free], expected[:, free], atol=2e-4)
+    labels = session.predict(item.scribbles, item.prev, current=item.current)
+    ranked = np.sort(trained.numpy(), 0)
+    decided = (ranked[-1] - ranked[-2]) > 1e-3  # exact ties (saturated logits) are broken by float noise
+    assert decided.mean() > 0.5
+    np.testing.assert_array_equal(labels[decided], trained_labels[decided])  # the same competition rule
