@@ -19,12 +19,14 @@ class View:
     """A square training input.
 
     image : (S, S, 3) uint8; regions : (S, S) int32 (0 = none, r = region r of the sample);
-    valid : (S, S) bool, False on padding and ignored pixels.
+    valid : (S, S) bool, False on padding and ignored pixels; scribbles : (S, S) int32 or None, the
+    sample's given strokes moved with the regions.
     """
 
     image: np.ndarray
     regions: np.ndarray
     valid: np.ndarray
+    scribbles: np.ndarray | None = None
 
 
 def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:
@@ -38,6 +40,19 @@ def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarr
     return cv2.resize(array, size, interpolation=interp)
 
 
+def _resize_strokes(strokes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize an int stroke map so that no stroke vanishes: a pixel takes a stroke's value when the
+    stroke covers any part of it (nearest sampling would drop thin lines when shrinking)."""
+    import cv2
+
+    out = np.zeros((size[1], size[0]), np.int32)
+    for value in np.unique(strokes):
+        if value != 0:
+            covered = cv2.resize((strokes == value).astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+            out[covered & (out == 0)] = value
+    return out
+
+
 def _place(crop: View, size: int) -> View:
     """Pad a view smaller than (size, size) at the bottom/right (padding is not valid)."""
     h, w = crop.regions.shape
@@ -47,7 +62,11 @@ def _place(crop: View, size: int) -> View:
     regions = np.zeros((size, size), np.int32)
     valid = np.zeros((size, size), bool)
     image[:h, :w], regions[:h, :w], valid[:h, :w] = crop.image, crop.regions, crop.valid
-    return View(image, regions, valid)
+    scribbles = None
+    if crop.scribbles is not None:
+        scribbles = np.zeros((size, size), np.int32)
+        scribbles[:h, :w] = crop.scribbles
+    return View(image, regions, valid, scribbles)
 
 
 def whole_view(
@@ -66,9 +85,11 @@ def whole_view(
     image = _resize(sample.image, new, nearest=False)
     regions = _resize(sample.regions, new, nearest=True)
     valid = ~_resize(sample.ignore, new, nearest=True) if sample.ignore is not None else np.ones(regions.shape, bool)
+    scribbles = None if sample.scribbles is None else _resize_strokes(sample.scribbles, new)
     y0 = int(rng.integers(0, max(1, regions.shape[0] - size + 1)))
     x0 = int(rng.integers(0, max(1, regions.shape[1] - size + 1)))
-    crop = View(image[y0 : y0 + size, x0 : x0 + size], regions[y0 : y0 + size, x0 : x0 + size], valid[y0 : y0 + size, x0 : x0 + size])
+    window = (slice(y0, y0 + size), slice(x0, x0 + size))
+    crop = View(image[window], regions[window], valid[window], None if scribbles is None else scribbles[window])
     return _place(crop, size)
 
 
@@ -91,15 +112,20 @@ def zoom_view(
     regions = np.pad(sample.regions, pad)
     inside = np.pad(np.ones((h, w), bool) if sample.ignore is None else ~sample.ignore, pad)
     sl = (slice(y0 + pad, y1 + pad), slice(x0 + pad, x1 + pad))
+    scribbles = None
+    if sample.scribbles is not None:
+        scribbles = _resize_strokes(np.pad(sample.scribbles, pad)[sl], (size, size))
     return View(
         _resize(image[sl], (size, size), nearest=False),
         _resize(regions[sl], (size, size), nearest=True),
         _resize(inside[sl], (size, size), nearest=True),
+        scribbles,
     )
 
 
 def flip(view: View, rng: np.random.Generator) -> View:
     """Mirror left-right with probability 1/2."""
     if rng.random() < 0.5:
-        return View(view.image[:, ::-1].copy(), view.regions[:, ::-1].copy(), view.valid[:, ::-1].copy())
+        scribbles = None if view.scribbles is None else view.scribbles[:, ::-1].copy()
+        return View(view.image[:, ::-1].copy(), view.regions[:, ::-1].copy(), view.valid[:, ::-1].copy(), scribbles)
     return view

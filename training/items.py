@@ -132,6 +132,26 @@ def simulate_strokes(gt: np.ndarray, prev: np.ndarray | None, rng: np.random.Gen
     return strokes
 
 
+def given_strokes(view: View) -> tuple[list[int], np.ndarray] | None:
+    """The classes and (S, S) strokes of a view of a sample with an annotator's strokes.
+
+    Every region with a stroke in the view becomes a class 1..m (ascending region number) and the
+    background strokes class m + 1, the rest of the valid pixels: the classes compete as they do in
+    the Session when the user paints each structure and the background. None without region strokes.
+    """
+    from training.sources.base import BACKGROUND_STROKE
+
+    drawn = np.where(view.valid, view.scribbles, 0)
+    chosen = [int(r) for r in np.unique(drawn) if r > 0 and np.any(view.regions == r)]
+    if not chosen:
+        return None
+    scribbles = np.zeros(drawn.shape, np.int32)
+    for k, r in enumerate(chosen, start=1):
+        scribbles[drawn == r] = k
+    scribbles[drawn == BACKGROUND_STROKE] = len(chosen) + 1
+    return chosen, scribbles
+
+
 def perturbed_previous(gt: np.ndarray, rng: np.random.Generator, options: dict[str, Any]) -> np.ndarray:
     """A flawed previous label map made from ``gt`` (dilation, erosion, translation, local erasing)."""
     from napari_scribbleseg.simulate import perturb_label_map
@@ -147,9 +167,16 @@ def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) 
     if made is None:
         return None
     view, chosen = made
-    gt = class_map(view, chosen)
     sim = cfg.get("scribbles", {})
-    scribbles = simulate_strokes(gt, None, rng, sim)
+    if view.scribbles is not None and rng.random() < float(cfg.get("given_scribbles", 1.0)):
+        given = given_strokes(view)
+        if given is None:
+            return None
+        chosen, scribbles = given
+        gt = class_map(view, chosen)
+    else:
+        gt = class_map(view, chosen)
+        scribbles = simulate_strokes(gt, None, rng, sim)
     if not (scribbles > 0).any():
         return None
     current = scribbles > 0

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "augment": {"flip": True, "scale": [0.75, 1.4], "min_region_px": 64},
     "sources": [],
     "multi_region": {"probability": 0.0, "max_regions": 4},
+    # share of items from sources with an annotator's strokes (acdc_scribbles) that start from those
+    # strokes; the rest get simulated ones like every other source
+    "given_scribbles": 1.0,
     # passed to napari_scribbleseg.simulate as the training recipe (meta-simulator mixture)
     "scribbles": {},
     "previous": {

@@ -58,6 +58,8 @@ class _ImageState:
     superpixels: np.ndarray | None = None
     last_labels: np.ndarray | None = None
     last_current: np.ndarray | None = None
+    last_prediction: np.ndarray | None = None  # what predict returned last on this image
+    last_prev: np.ndarray | None = None  # the previous mask that call used
     nbytes: int = field(default=0)
     encoder_input: np.ndarray | None = None  # kept only when features are not recycled
 
@@ -334,7 +336,7 @@ class Session:
     def predict(
         self,
         scribbles: np.ndarray,
-        prev: np.ndarray | None = None,
+        prev: np.ndarray | None | str = "last",
         request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
         *,
@@ -347,8 +349,11 @@ class Session:
         ----------
         scribbles : (H, W) int array or Scribbles
             0 = none, k >= 1 = class k (at most 255 classes).
-        prev : (H, W) int array, optional
-            The previous label map (the last prediction); enables zoom-in.
+        prev : (H, W) int array, None or "last"
+            The previous label map (the last prediction); enables zoom-in. ``"last"`` (default): what
+            ``predict`` returned last on this image, when these scribbles continue the ones it was
+            given (every stroke pixel of that call still has its class), else none, so a script gets what
+            the widget and ``evaluate`` get without passing it. ``None``: start afresh.
         request_id : int, optional
             From :meth:`new_request`; a stale id raises :class:`StaleRequestError`.
         extreme_points : dict {class: (N, 2) (row, col)}, optional
@@ -380,12 +385,13 @@ class Session:
             if self.connected:
                 out = keep_connected(out, labels, classes)
             self._check_request(request_id)
+            self._cache[self._key if image is None else image].last_prediction = out.copy()
             return out
 
     def predict_proba(
         self,
         scribbles: np.ndarray,
-        prev: np.ndarray | None = None,
+        prev: np.ndarray | None | str = "last",
         request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
         *,
@@ -411,6 +417,8 @@ class Session:
             scribbled = labels > 0
             proba[:, scribbled] = (labels[scribbled][None] == np.asarray(classes)[:, None]).astype(np.float32)
             self._check_request(request_id)
+            # these scribbles have no label map of predict's to continue from
+            self._cache[self._key if image is None else image].last_prediction = None
             return proba
 
     def _logits(self, scribbles, prev, extreme_points, current=None, image=None):
@@ -444,7 +452,13 @@ class Session:
         classes = sorted(present)
         if not classes:
             return labels, [], iter(())
-        prev_labels = None if prev is None else _check_prev(prev, (h, w))
+        if isinstance(prev, str):
+            if prev != "last":
+                raise InputError(f"prev is {prev!r}; pass the last (H, W) label map, None, or 'last'")
+            prev_labels = _continued(state, labels)
+        else:
+            prev_labels = None if prev is None else _check_prev(prev, (h, w))
+        state.last_prev = prev_labels
         if not self.recycle:
             state.features = self._encode(state.encoder_input)
         current = self._current_stroke(state, labels, current)
@@ -547,6 +561,18 @@ class Session:
 
 def _hashable(value: Any) -> Hashable:
     return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _continued(state: _ImageState, labels: np.ndarray) -> np.ndarray | None:
+    """The image's last prediction when ``labels`` add strokes to the scribbles it was made from; the
+    previous mask of that call when they are the same (the same call again gives the same answer); else None."""
+    last = state.last_labels
+    if last is None or last.shape != labels.shape:
+        return None
+    if np.array_equal(labels, last):
+        return state.last_prev
+    drawn = last > 0
+    return state.last_prediction if np.array_equal(labels[drawn], last[drawn]) else None
 
 
 def _check_prev(prev: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

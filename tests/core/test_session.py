@@ -461,3 +461,27 @@ def test_an_intensity_range_is_its_own_cache_entry(session):
     ranged = session.set_image(grey, intensity=(100, 300))
     assert auto != ranged and session.encoder_calls == 2
     assert session.is_cached(ranged[0], intensity=(100, 300)) and not session.is_cached(ranged[0], intensity=(0, 1))
+
+
+def test_predict_without_prev_continues_from_the_last_prediction_as_the_widget_does(model):
+    """Issue 14.2: a script that calls predict(scribbles) stroke after stroke gets what the widget and
+    evaluate get by passing the last labels back (before: the previous mask was silently dropped)."""
+    s1 = _scribbles(classes=(1, 2))
+    s2 = s1.copy()
+    s2[50:53, 20:40] = 1  # a correction stroke
+    script = Session(model, device="cpu", connected=False)
+    script.set_image(_image())
+    first = script.predict(s1)
+    continued = script.predict(s2)
+    widget = Session(model, device="cpu", connected=False)
+    widget.set_image(_image())
+    np.testing.assert_array_equal(first, widget.predict(s1, prev=None))
+    np.testing.assert_array_equal(continued, widget.predict(s2, prev=first))
+    assert not np.array_equal(continued, widget.predict(s2, prev=None))  # the previous mask made a difference
+    fresh = Session(model, device="cpu", connected=False)
+    fresh.set_image(_image())
+    fresh.predict(s2)
+    # scribbles that do not continue the last call's (a stroke undone) start afresh, as does prev=None
+    np.testing.assert_array_equal(fresh.predict(s1), widget.predict(s1, prev=None))
+    with pytest.raises(InputError, match="prev is 'previous'"):
+        fresh.predict(s1, prev="previous")

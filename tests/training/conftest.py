@@ -192,6 +192,19 @@ def make_folder(folder: Path, rng: np.random.Generator) -> None:
             _write_png(folder / "masks" / f"{twin}.png", ((labels == 2) * 255).astype(np.uint8))
 
 
+def make_acdc(root: Path, rng: np.random.Generator) -> None:
+    """ACDC-like cases (patients 1 and 2): uint8 cine-MR slices, labels 1-3 and real-style scribbles (4 = background)."""
+    for patient in (1, 2):
+        labels = np.zeros((3, 64, 64), np.uint8)
+        labels[:, 15:35, 10:30], labels[:, 20:45, 35:55], labels[:, 26:39, 41:49] = 1, 2, 3
+        image = np.clip(labels * 60 + rng.integers(0, 30, labels.shape), 0, 255).astype(np.uint8)
+        strokes = np.zeros_like(labels)
+        strokes[:, 25, 14:26], strokes[:, 22, 38:52], strokes[:, 32, 43:47], strokes[:, 55, 5:60] = 1, 2, 3, 4
+        case = root / "medical" / "acdc_scribbles" / f"patient{patient:03d}_frame01"
+        for part, array in (("image", image), ("label", labels), ("scribble", strokes)):
+            _write_nifti(case / f"{part}.nii.gz", array)
+
+
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data root with every layout the recipes name, each a few 64x64 images or 12-slice volumes."""
@@ -206,6 +219,7 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_brats(root / "medical" / "brats2015", rng)
     make_chaos(root, rng)
     make_folder(root / "natural" / "coco_mval", rng)
+    make_acdc(root, rng)
     volume, labels = _volume(rng)
     for name, seg in (("example_ct_sm", "example_seg"), ("example_mr_sm", "example_seg_mr")):
         _write_nifti(root / "medical" / "totalseg" / f"{name}.nii.gz", volume)

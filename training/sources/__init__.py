@@ -1,7 +1,7 @@
 """Data sources named in recipes: ``{"kind": ..., "weight": ..., <the kind's arguments>}``.
 
 Kinds: ``folder`` (images/ + masks/), ``coco_mval``, ``coco`` (COCO and/or LVIS JSON), ``pascal``
-(VOC or SBD), ``brats``, ``decathlon``, ``chaos``, ``nifti_pairs``. Each builds an object with
+(VOC or SBD), ``brats``, ``decathlon``, ``chaos``, ``nifti_pairs``, ``acdc_scribbles`` (real scribbles). Each builds an object with
 ``len()`` and ``sample(index, rng) -> Sample`` (:mod:`training.sources.base`).
 """
 
@@ -50,7 +50,14 @@ def _volumes(make_cases: str) -> Callable[[dict[str, Any]], Source]:
     return build
 
 
+def _acdc(spec: dict[str, Any]) -> Source:
+    from training.sources.acdc import AcdcSource
+
+    return AcdcSource(**spec)
+
+
 BUILDERS: dict[str, Callable[[dict[str, Any]], Source]] = {
+    "acdc_scribbles": _acdc,
     "folder": _folder,
     "coco_mval": _coco_mval,
     "coco": _coco,

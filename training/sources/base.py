@@ -23,12 +23,21 @@ class Sample:
         Pixels that no loss or metric counts (GrabCut-style boundary bands, VOC's void 255).
     name : str
         Where it came from, for logs.
+    scribbles : (H, W) int32 or None
+        Strokes an annotator drew (ACDC's real scribbles), in region numbers: r >= 1 a stroke of region r,
+        :data:`BACKGROUND_STROKE` a background stroke, 0 none. Items then start from them
+        (``given_scribbles`` in the recipe), not from simulated strokes.
     """
 
     image: np.ndarray
     regions: np.ndarray
     ignore: np.ndarray | None
     name: str
+    scribbles: np.ndarray | None = None
+
+
+#: The value of a background stroke in :attr:`Sample.scribbles`.
+BACKGROUND_STROKE = -1
 
 
 class Source(Protocol):
