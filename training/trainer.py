@@ -27,7 +27,8 @@ from napari_scribbleseg.model import save_checkpoint
 from training.curves import LossLog
 from training.losses import competition_loss, match_size, scribbleseg_loss
 from training.mixture import ItemStream
-from training.model_io import HeadBatch, TrainingForward, image_logits, init_model, load_model, make_model, row_iou
+from training.forward import TrainingForward
+from training.model_io import HeadBatch, image_logits, init_model, load_model, make_model, row_iou
 
 
 def pick_device(name: str = "auto") -> torch.device:

@@ -56,17 +56,6 @@ def per_class_iou(
     return {int(k): iou(pred == k, gt == k, ignore) for k in classes}
 
 
-def per_class_dice(
-    pred: np.ndarray, gt: np.ndarray, classes: Sequence[int] | None = None, ignore: np.ndarray | None = None
-) -> dict[int, float]:
-    """Dice of each class of two label maps; classes default to those in ``gt``."""
-    pred, _ = _check(pred, gt, ignore)
-    gt = np.asarray(gt)
-    if classes is None:
-        classes = [int(c) for c in np.unique(gt)]
-    return {int(k): dice(pred == k, gt == k, ignore) for k in classes}
-
-
 def number_of_interactions(ious: Sequence[float], target: float, max_interactions: int = 20) -> int:
     """NoI: the 1-based index of the first interaction whose IoU reaches ``target``.
 

@@ -36,15 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "default.pt"
 
 
-def __getattr__(name: str) -> Any:
-    # ``_OUTSIDE_LOGIT`` was defined here first; it lives in model.crop (loaded lazily: it imports torch)
-    if name == "_OUTSIDE_LOGIT":
-        from napari_scribbleseg.model.crop import OUTSIDE_LOGIT
-
-        return OUTSIDE_LOGIT
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 class StaleRequestError(RuntimeError):
     """A request was dropped because a newer one was issued or it was cancelled (see :meth:`Session.cancel`)."""
 

@@ -378,7 +378,7 @@ class SegmentWidget(QWidget):
             name = self.model_combo.currentText()
             try:
                 self._predictor = self._build_predictor(name)
-            except (ImportError, AttributeError, FileNotFoundError) as exc:
+            except (ImportError, FileNotFoundError) as exc:  # missing weights or package: say so, use a peer
                 fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
                 if fallback is None or self._checkpoint:
                     raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc

@@ -1,0 +1,36 @@
+"""The trained forward pass of one step: encode once, the pending no-grad passes, then the head with gradient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from training.items import TrainItem
+from training.iterate import iterate_items
+from training.model_io import HeadBatch, head_batch, run_head
+
+
+class TrainingForward(torch.nn.Module):
+    """Everything with gradient in one ``forward``, so DistributedDataParallel can wrap it.
+
+    ``forward(items)`` encodes the images once, runs the items' pending no-grad passes over the
+    detached features (:func:`training.iterate.iterate_items`), then the trained head pass; it returns
+    the head's outputs and the :class:`HeadBatch` they belong to.
+    """
+
+    def __init__(self, model: torch.nn.Module, simulation: dict[str, Any], rng: np.random.Generator) -> None:
+        super().__init__()
+        self.model = model
+        self.simulation = simulation
+        self.rng = rng
+
+    def forward(self, items: list[TrainItem]) -> tuple[dict[str, torch.Tensor], HeadBatch]:
+        device = next(self.model.parameters()).device
+        images = torch.from_numpy(np.stack([item.image for item in items])).to(device).permute(0, 3, 1, 2).float() / 255
+        features = self.model.encode(images)
+        if any(item.passes > 0 for item in items):
+            items = iterate_items(self.model, features, items, self.rng, self.simulation, device)
+        batch = head_batch(self.model, items, device)
+        return run_head(self.model, features, batch), batch
