@@ -42,6 +42,14 @@ def test_coco_mval_folder_groups_the_instances_of_one_image(tiny_root: Path) -> 
     assert sizes == [1, 2]
 
 
+def test_the_held_out_split_of_the_dev_benchmark_is_left_out(tiny_root: Path) -> None:
+    root = tiny_root / "natural/coco_mval"
+    masks = sorted(p.stem for p in (root / "masks").iterdir())
+    source = build_source({"kind": "coco_mval", "root": str(root), "holdout_every": 2})
+    kept = {m.stem for pairs in source.items for _, m in pairs}
+    assert kept == set(masks[1::2])  # every 2nd mask by sorted name, from the first, is held out
+
+
 def test_voc_palette_masks_give_instances_and_void_as_ignore(tiny_root: Path) -> None:
     source = build_source({"kind": "pascal", "root": str(tiny_root / "VOC2012")})
     sample = source.sample(0, np.random.default_rng(0))

@@ -50,6 +50,9 @@ class FolderSource:
         image). Without it every mask file is a sample.
     exclude : list of str, optional
         Regular expressions of stems to leave out (held-out images).
+    holdout_every : int, optional
+        Leave out every n-th mask by sorted name, starting with the first: the held-out split the dev
+        benchmark evaluates (``benchmarks/dev_sets.py``, COCO MVal every 8th).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class FolderSource:
         group_by: str | None = None,
         exclude: list[str] | None = None,
         name: str | None = None,
+        holdout_every: int | None = None,
     ) -> None:
         self.root = Path(root)
         self.name = name or self.root.name
@@ -72,9 +76,11 @@ class FolderSource:
         image_files = {p.stem: p for p in sorted(image_dir.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
         patterns = [re.compile(e) for e in (exclude or [])]
         groups: dict[str, list[tuple[Path, Path]]] = defaultdict(list)
-        for mask_path in sorted(mask_dir.iterdir()):
+        masks = [m for m in sorted(mask_dir.iterdir()) if m.stem in image_files]
+        held_out = {m.stem for m in masks[:: int(holdout_every)]} if holdout_every else set()
+        for mask_path in masks:
             stem = mask_path.stem
-            if stem not in image_files or any(p.search(stem) for p in patterns):
+            if stem in held_out or any(p.search(stem) for p in patterns):
                 continue
             match = re.search(group_by, stem) if group_by else None
             key = match.group(1) if match else stem
