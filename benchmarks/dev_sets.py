@@ -43,10 +43,12 @@ def _interactive(predictors, samples, name: str) -> str:
     from napari_scribbleseg.evaluate import evaluate
 
     result = evaluate(predictors, samples, max_interactions=20)
-    keys = ["predictor", "n", "NoI@85", "NoI@90", "NoF@90", "mIoU@1", "mIoU@3", "mIoU@5"]
-    lines = [f"### {name}", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for row in result.summary():
-        lines.append("| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |")
+    return _table(name, result.summary(), ["predictor", "n", "NoI@85", "NoI@90", "NoF@90", "mIoU@1", "mIoU@3", "mIoU@5"])
+
+
+def _table(title: str, summary: list[dict], keys: list[str]) -> str:
+    lines = [f"### {title}", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |" for row in summary]
     return "\n".join(lines)
 
 
@@ -87,11 +89,8 @@ def run_set(name: str, predictors: dict, args) -> str:
             for p in sorted((root / "images").glob("*.jpg"))
         ]
         result = evaluate_instances(predictors, images, max_objects=5, max_interactions=10)
-        keys = ["predictor", "n", "NoI@85", "NoI@90", "mIoU@1"]
-        lines = ["### Fluorescence nuclei, 5 largest per image, one after another", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        for row in result.summary():
-            lines.append("| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |")
-        return "\n".join(lines)
+        title = "Fluorescence nuclei, 5 largest per image, one after another"
+        return _table(title, result.summary(), ["predictor", "n", "NoI@85", "NoI@90", "mIoU@1"])
     raise SystemExit(f"unknown set {name!r}; choose from {SETS}")
 
 

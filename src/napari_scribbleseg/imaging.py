@@ -300,17 +300,16 @@ def to_rgb_float(
     array = check_image(image)
     if kind not in KINDS:
         raise InputError(f"unknown image kind {kind!r}; use one of {list(KINDS)}")
-    if intensity is not None:
-        out = intensity_range(array, intensity)
-        return np.ascontiguousarray(np.repeat(out[..., None], 3, axis=2) if out.ndim == 2 else out)
-    if kind == "auto":
+    if kind == "auto" and intensity is None:
         kind = guess_kind(array)
-    if kind in ("ct", "mr") and array.ndim == 3:
+    if kind in ("ct", "mr") and array.ndim == 3 and intensity is None:
         raise InputError(
             f"a {kind.upper()} image must be one channel (H, W) of raw intensities but this one is RGB "
             f"{array.shape}; pass the raw slice, or kind='rgb' for an already windowed picture"
         )
-    if kind == "ct":
+    if intensity is not None:
+        out = intensity_range(array, intensity)
+    elif kind == "ct":
         level, width = resolve_window(window)
         out = ct_window(array, level, width)
     elif kind == "mr":
