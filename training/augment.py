@@ -20,13 +20,15 @@ class View:
 
     image : (S, S, 3) uint8; regions : (S, S) int32 (0 = none, r = region r of the sample);
     valid : (S, S) bool, False on padding and ignored pixels; scribbles : (S, S) int32 or None, the
-    sample's given strokes moved with the regions.
+    sample's given strokes moved with the regions; neighbour : (S, S) int32 or None, a nearby slice's
+    regions (:attr:`Sample.neighbour`) moved with them.
     """
 
     image: np.ndarray
     regions: np.ndarray
     valid: np.ndarray
     scribbles: np.ndarray | None = None
+    neighbour: np.ndarray | None = None
 
 
 def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:
@@ -62,11 +64,15 @@ def _place(crop: View, size: int) -> View:
     regions = np.zeros((size, size), np.int32)
     valid = np.zeros((size, size), bool)
     image[:h, :w], regions[:h, :w], valid[:h, :w] = crop.image, crop.regions, crop.valid
-    scribbles = None
-    if crop.scribbles is not None:
-        scribbles = np.zeros((size, size), np.int32)
-        scribbles[:h, :w] = crop.scribbles
-    return View(image, regions, valid, scribbles)
+    extra = []
+    for layer in (crop.scribbles, crop.neighbour):
+        if layer is None:
+            extra.append(None)
+            continue
+        placed = np.zeros((size, size), np.int32)
+        placed[:h, :w] = layer
+        extra.append(placed)
+    return View(image, regions, valid, *extra)
 
 
 def whole_view(
@@ -86,10 +92,12 @@ def whole_view(
     regions = _resize(sample.regions, new, nearest=True)
     valid = ~_resize(sample.ignore, new, nearest=True) if sample.ignore is not None else np.ones(regions.shape, bool)
     scribbles = None if sample.scribbles is None else _resize_strokes(sample.scribbles, new)
+    neighbour = None if sample.neighbour is None else _resize(sample.neighbour, new, nearest=True)
     y0 = int(rng.integers(0, max(1, regions.shape[0] - size + 1)))
     x0 = int(rng.integers(0, max(1, regions.shape[1] - size + 1)))
     window = (slice(y0, y0 + size), slice(x0, x0 + size))
-    crop = View(image[window], regions[window], valid[window], None if scribbles is None else scribbles[window])
+    crop = View(image[window], regions[window], valid[window], None if scribbles is None else scribbles[window],
+                None if neighbour is None else neighbour[window])
     return _place(crop, size)
 
 
@@ -115,17 +123,21 @@ def zoom_view(
     scribbles = None
     if sample.scribbles is not None:
         scribbles = _resize_strokes(np.pad(sample.scribbles, pad)[sl], (size, size))
+    neighbour = None
+    if sample.neighbour is not None:
+        neighbour = _resize(np.pad(sample.neighbour, pad)[sl], (size, size), nearest=True)
     return View(
         _resize(image[sl], (size, size), nearest=False),
         _resize(regions[sl], (size, size), nearest=True),
         _resize(inside[sl], (size, size), nearest=True),
         scribbles,
+        neighbour,
     )
 
 
 def flip(view: View, rng: np.random.Generator) -> View:
     """Mirror left-right with probability 1/2."""
     if rng.random() < 0.5:
-        scribbles = None if view.scribbles is None else view.scribbles[:, ::-1].copy()
-        return View(view.image[:, ::-1].copy(), view.regions[:, ::-1].copy(), view.valid[:, ::-1].copy(), scribbles)
+        mirrored = [None if a is None else a[:, ::-1].copy() for a in (view.scribbles, view.neighbour)]
+        return View(view.image[:, ::-1].copy(), view.regions[:, ::-1].copy(), view.valid[:, ::-1].copy(), *mirrored)
     return view

@@ -161,12 +161,57 @@ def perturbed_previous(gt: np.ndarray, rng: np.random.Generator, options: dict[s
     return np.asarray(perturb_label_map(gt, rng, **options), np.int32)
 
 
+def propagation_input(
+    view: View, chosen: list[int], rng: np.random.Generator, options: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(seeds, previous mask) for a propagation item: what volume propagation gives the model on a slice.
+
+    The previous mask is the neighbouring slice's labels of the ``chosen`` regions (classes 1..m, the
+    rest m + 1), flawed with probability ``options["perturb"]`` (propagation carries the model's own result,
+    not the truth); the seeds are derived from it by :func:`napari_scribbleseg.volume_seeds.derive_scribbles`,
+    the function :class:`napari_scribbleseg.volume.VolumeSegmenter` calls: eroded cores of each class and a
+    background ring, ``margin_px`` and ``ring_px`` drawn from their ranges. None when a chosen region is
+    missing (or under ``min_px``) on the neighbour: propagation would not carry that class.
+    """
+    from napari_scribbleseg.volume_seeds import derive_scribbles
+
+    m = len(chosen)
+    prev = np.zeros(view.regions.shape, np.int32)
+    prev[view.valid] = m + 1
+    for k, r in enumerate(chosen, start=1):
+        prev[(view.neighbour == r) & view.valid] = k
+    sizes = np.bincount(prev.ravel(), minlength=m + 2)
+    if np.any(sizes[1 : m + 1] < int(options.get("min_px", 32))):
+        return None
+    if rng.random() < float(options.get("perturb", 0.5)):
+        prev = perturbed_previous(prev, rng, options.get("perturb_options", {}))
+        prev[~view.valid] = 0
+    margin = float(rng.uniform(*options.get("margin_px", (1.5, 4.0))))
+    ring = float(rng.uniform(*options.get("ring_px", (1.5, 3.0))))
+    seeds = derive_scribbles(prev, list(range(1, m + 1)), m + 1, (1.0, 1.0), margin, ring, shape="core")
+    seeds[~view.valid] = 0
+    if not all(np.any(seeds == k) for k in range(1, m + 2)):
+        return None
+    return seeds, prev
+
+
 def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) -> TrainItem | None:
-    """Turn a source sample into a training item (None when the sample has no usable region)."""
+    """Turn a source sample into a training item (None when the sample has no usable region).
+
+    A sample with a neighbouring slice becomes, with the recipe's ``propagation["share"]``, a propagation
+    item (:func:`propagation_input`: the neighbour's labels as the previous mask, the seeds propagation
+    derives from them as strokes, this slice's labels as the target).
+    """
     made = make_view(sample, int(cfg["input_size"]), rng, cfg)
     if made is None:
         return None
     view, chosen = made
+    propagation = cfg.get("propagation", {})
+    if view.neighbour is not None and rng.random() < float(propagation.get("share", 0.0)):
+        made_input = propagation_input(view, chosen, rng, propagation)
+        if made_input is not None:
+            seeds, prev = made_input
+            return TrainItem(view.image, class_map(view, chosen), seeds, seeds > 0, prev, 0, sample.name)
     sim = cfg.get("scribbles", {})
     if view.scribbles is not None and rng.random() < float(cfg.get("given_scribbles", 1.0)):
         given = given_strokes(view)

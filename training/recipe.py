@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     # share of items from sources with an annotator's strokes (acdc_scribbles) that start from those
     # strokes; the rest get simulated ones like every other source
     "given_scribbles": 1.0,
+    # share of items from volume sources with ``neighbours`` that are propagation items (training.items.
+    # propagation_input: a neighbouring slice's labels as the previous mask, seeds derived from them)
+    "propagation": {"share": 0.0, "perturb": 0.5, "margin_px": [1.5, 4.0], "ring_px": [1.5, 3.0], "min_px": 32},
     # passed to napari_scribbleseg.simulate as the training recipe (meta-simulator mixture)
     "scribbles": {},
     "previous": {

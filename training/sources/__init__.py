@@ -42,7 +42,7 @@ def _volumes(make_cases: str) -> Callable[[dict[str, Any]], Source]:
         from training.sources import medical
 
         spec = dict(spec)
-        slicing = {k: spec.pop(k) for k in ("axes", "cache", "min_foreground_px") if k in spec}
+        slicing = {k: spec.pop(k) for k in ("axes", "cache", "min_foreground_px", "neighbours") if k in spec}
         name = spec.pop("name", make_cases)
         cases = getattr(medical, f"{make_cases}_cases")(**spec)
         return medical.volume_source(name, cases, **slicing)

@@ -27,6 +27,10 @@ class Sample:
         Strokes an annotator drew (ACDC's real scribbles), in region numbers: r >= 1 a stroke of region r,
         :data:`BACKGROUND_STROKE` a background stroke, 0 none. Items then start from them
         (``given_scribbles`` in the recipe), not from simulated strokes.
+    neighbour : (H, W) int32 or None
+        The regions of a nearby slice of the same volume (same numbering), for propagation items: the
+        recipe's ``propagation`` share starts from it as the previous mask, with the seeds volume
+        propagation derives from it (:func:`napari_scribbleseg.volume_seeds.derive_scribbles`).
     """
 
     image: np.ndarray
@@ -34,6 +38,7 @@ class Sample:
     ignore: np.ndarray | None
     name: str
     scribbles: np.ndarray | None = None
+    neighbour: np.ndarray | None = None
 
 
 #: The value of a background stroke in :attr:`Sample.scribbles`.

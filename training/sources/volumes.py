@@ -70,6 +70,9 @@ class VolumeSliceSource:
         Volumes kept in memory (least recently used dropped).
     min_foreground_px : int
         A slice needs at least this many labelled pixels.
+    neighbours : int
+        With n > 0 each sample also carries the labels of a slice 1..n away (either side, inside the
+        volume) as :attr:`Sample.neighbour`, for propagation items; 0 carries none.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class VolumeSliceSource:
         axes: tuple[int, ...] = (0, 1, 2),
         cache: int = 8,
         min_foreground_px: int = 32,
+        neighbours: int = 0,
     ) -> None:
         if not cases:
             raise InputError(f"{name}: no labelled volume found; check the source's folder")
@@ -87,6 +91,7 @@ class VolumeSliceSource:
         self.axes = tuple(axes)
         self.cache_size = cache
         self.min_foreground_px = min_foreground_px
+        self.neighbours = int(neighbours)
         self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray, tuple[float, float, float], dict]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -126,6 +131,11 @@ class VolumeSliceSource:
         k = int(rng.choice(good[axis]))
         image = np.take(volume, k, axis=axis)
         label = np.take(labels, k, axis=axis)
+        neighbour = None
+        if self.neighbours > 0:
+            offsets = [d for d in range(-self.neighbours, self.neighbours + 1) if d and 0 <= k + d < labels.shape[axis]]
+            if offsets:
+                neighbour = np.take(labels, k + int(rng.choice(offsets)), axis=axis)
         row_mm, col_mm = [s for i, s in enumerate(spacing) if i != axis]
         # square pixels: stretch the coarser in-plane axis (anisotropic coronal/sagittal slices)
         if not np.isclose(row_mm, col_mm, rtol=0.05):
@@ -133,5 +143,8 @@ class VolumeSliceSource:
             size = (int(round(image.shape[1] * col_mm / base)), int(round(image.shape[0] * row_mm / base)))
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
             label = cv2.resize(label.astype(np.int32), size, interpolation=cv2.INTER_NEAREST)
+            if neighbour is not None:
+                neighbour = cv2.resize(neighbour.astype(np.int32), size, interpolation=cv2.INTER_NEAREST)
         rgb = intensities_to_rgb(image, self.cases[index].kind)
-        return Sample(rgb, label.astype(np.int32), None, f"{self.name}/{self.cases[index].name}/ax{axis}:{k}")
+        return Sample(rgb, label.astype(np.int32), None, f"{self.name}/{self.cases[index].name}/ax{axis}:{k}",
+                      neighbour=None if neighbour is None else neighbour.astype(np.int32))
