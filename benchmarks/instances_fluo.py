@@ -5,7 +5,9 @@ Every image of ``../shared/data/microscopy/fluo_nuclei`` (or the first ``--image
 deterministic scribble simulator, as :func:`napari_scribbleseg.evaluate.evaluate_instances` runs it.
 Prints interactions per object to IoU 85 / 90 and the time per interaction, predictors side by side.
 
-    python benchmarks/instances_fluo.py [--images 10] [--objects 10] [--max-interactions 10]
+    python benchmarks/instances_fluo.py [--images 10] [--objects N (default all)] [--max-interactions 10]
+
+The same protocol on any instance folder: ``python -m napari_scribbleseg.evaluate FOLDER --instances``.
 """
 
 from __future__ import annotations
@@ -22,27 +24,28 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "microsc
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10)
-    parser.add_argument("--objects", type=int, default=10)
+    parser.add_argument("--objects", type=int, default=None, help="the largest N nuclei of each image (default all)")
     parser.add_argument("--max-interactions", type=int, default=10)
     parser.add_argument("--predictors", nargs="+", default=["default", "growcut", "random_walker", "grabcut"])
     args = parser.parse_args()
     from PIL import Image
 
+    from napari_scribbleseg.datasets.natural import instance_images
     from napari_scribbleseg.evaluate import evaluate_instances
 
     if not DATA.exists():
         sys.exit(f"{DATA} is missing: the fluorescence nuclei set lives in ../shared/data (see its README)")
-    images = []
-    for path in sorted((DATA / "images").glob("*.jpg"))[: args.images]:
-        image = np.asarray(Image.open(path).convert("L"))  # Hoechst: one channel, stored as RGB JPEG
-        labels = np.asarray(Image.open(DATA / "labels" / f"{path.stem}.png")).astype(np.int32)
-        images.append((path.stem, image, labels))
+    # Hoechst is one channel, stored as RGB JPEG: grey as PIL makes it
+    images = [(name, np.asarray(Image.fromarray(image).convert("L")) if image.ndim == 3 else image, labels)
+              for name, image, labels in instance_images(DATA)[: args.images]]
     result = evaluate_instances(
         args.predictors, images, max_interactions=args.max_interactions, max_objects=args.objects,
         progress=lambda done, total: print(f"\r{done}/{total} objects", end="", file=sys.stderr),
     )
     print(file=sys.stderr)
-    print(f"fluo_nuclei: {len(images)} images, the {args.objects} largest nuclei of each, max {args.max_interactions} interactions")
+    which = "all nuclei" if args.objects is None else f"the {args.objects} largest nuclei"
+    print(f"fluo_nuclei: {len(images)} images, {which} of each ({sum(len(np.unique(l)) - 1 for *_, l in images)} "
+          f"annotated), max {args.max_interactions} interactions")
     print(result.format_summary())
 
 

@@ -360,3 +360,31 @@ def test_the_instance_protocol_takes_objects_largest_first_with_earlier_ones_com
 def test_a_bad_number_of_jobs_is_refused():
     with pytest.raises(InputError, match="n_jobs is -3"):
         evaluate({"b": _BreaksOnThirdCall()}, _disks(1), n_jobs=-3)
+
+
+def test_the_cli_instance_protocol_reads_an_instance_folder_with_ids_beyond_255(tmp_path, capsys):
+    from PIL import Image
+
+    from napari_scribbleseg.evaluate import main
+
+    folder = tmp_path / "nuclei"
+    (folder / "images").mkdir(parents=True)
+    (folder / "labels").mkdir()
+    yy, xx = np.mgrid[:64, :64]
+    labels = np.zeros((64, 64), np.uint16)
+    for k, (cy, cx, r) in zip((300, 7, 1000), [(15, 15, 5), (15, 45, 9), (45, 30, 7)]):
+        labels[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = k
+    Image.fromarray(np.where(labels > 0, 200, 10).astype(np.uint8)).save(folder / "images" / "a.png")
+    Image.fromarray(labels).save(folder / "labels" / "a.png")  # 16-bit PNG: ids past 255
+    out = tmp_path / "out"
+    code = main([str(folder), "--instances", "--max-objects", "2", "--predictors", "growcut", "--max-interactions", "2",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "growcut" in printed and "NoI@90" in printed
+    import json
+
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [row["sample"] for row in rows] == ["a #7", "a #1000"]  # the two largest, largest first
+    assert main([str(folder), "--instances", "--simulator", "click", "--out", str(out)]) == 2
+    assert "--instances runs the scribble simulator" in capsys.readouterr().err

@@ -207,6 +207,35 @@ def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, mo
         assert (tmp_path / name).stat().st_size > 0
 
 
+def test_evaluate_widget_instance_protocol(make_napari_viewer):
+    """Ticking "instances" and clicking Run annotates each object of an instance map in turn, largest first."""
+    from napari_scribbleseg._napari._evaluate_widget import EvaluateWidget
+
+    yy, xx = np.mgrid[:60, :80]
+    image = np.full((60, 80), 10.0, np.float32)
+    instances = np.zeros((60, 80), np.int32)
+    for label, (cy, cx, r) in zip((3, 400, 9), [(15, 15, 6), (20, 55, 10), (45, 30, 8)]):
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        image[inside], instances[inside] = 200.0, label
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(image, name="nuclei")
+    viewer.add_labels(instances, name="nuclei ids")
+    widget = EvaluateWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.image_combo.setCurrentText("nuclei")
+    widget.gt_combo.setCurrentText("nuclei ids")
+    widget.set_predictors(["threshold"])
+    widget.max_spin.setValue(3)
+    user = User(viewer)
+    user.tick(widget.instances)
+    user.click(widget, "Run evaluation")
+    assert [row["sample"] for row in widget.result.rows] == ["nuclei #400", "nuclei #9", "nuclei #3"]
+    assert widget.table.rowCount() == 1 and widget.result.settings["protocol"].startswith("instances")
+    widget.row_combo.setCurrentIndex(1)  # stepping shows the second object's strokes on the image
+    shown = np.asarray(viewer.layers["simulated scribbles"].data)
+    assert shown.any() and np.all(instances[shown == 1] == 9)
+
+
 def _nuclei(make_napari_viewer, brightness: dict):
     """(widget, user) on a (60, 80) image of disks {centre: brightness}, started in instance mode."""
     from napari_scribbleseg._napari._segment_widget import SegmentWidget

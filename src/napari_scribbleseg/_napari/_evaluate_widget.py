@@ -153,6 +153,11 @@ class EvaluateWidget(QWidget):
         self.samples_spin.setRange(1, 500)
         self.samples_spin.setValue(10)
         self.multi_region = QCheckBox("all regions jointly (multi-region)")
+        self.instances = QCheckBox("instances: each object in turn, earlier ones committed")
+        self.instances.setToolTip(
+            "The ground truth is an instance map (each object its own id): objects are annotated one after "
+            "another, largest first, as in the segmentation widget's instance mode"
+        )
         form = QFormLayout()
         form.addRow("image", self.image_combo)
         form.addRow("ground truth", self.gt_combo)
@@ -163,6 +168,7 @@ class EvaluateWidget(QWidget):
         form.addRow("max interactions", self.max_spin)
         form.addRow("max slices", self.samples_spin)
         form.addRow(self.multi_region)
+        form.addRow(self.instances)
 
         self.run_button = QPushButton("Run evaluation")
         on(self.run_button.clicked, self.run)
@@ -277,15 +283,21 @@ class EvaluateWidget(QWidget):
             simulator=self.simulator_combo.currentText(),
             targets=self.targets(),
             max_interactions=self.max_spin.value(),
-            multi_region=self.multi_region.isChecked(),
             keep_scribbles=True,
         )
+        if self.instances.isChecked():
+            if self.multi_region.isChecked():
+                raise InputError("instances and multi-region are two protocols; uncheck one of them")
+            self.samples, job = instance_samples(self.samples), _evaluate_instances
+            dataset: Any = self.samples
+        else:
+            options["multi_region"] = self.multi_region.isChecked()
+            dataset, job = SampleList(self.samples, name=image.name), _evaluate  # the plot's title names the image
         self._image_layer = image
         self.progress.setRange(0, len(self.samples) * len(predictors))
         self.progress.setValue(0)
-        dataset = SampleList(self.samples, name=image.name)  # the plot's title names the image
         if synchronous():
-            self._finished(_evaluate(predictors, dataset, options, self.progressed.emit))
+            self._finished(job(predictors, dataset, options, self.progressed.emit))
             return
 
         def done() -> None:
@@ -294,7 +306,7 @@ class EvaluateWidget(QWidget):
 
         self.run_button.setEnabled(False)
         self._worker = start_worker(
-            _evaluate, predictors, dataset, options, self.progressed.emit, returned=self._finished, finished=done
+            job, predictors, dataset, options, self.progressed.emit, returned=self._finished, finished=done
         )
 
     def _progress(self, done: int, total: int) -> None:
@@ -407,6 +419,31 @@ def _strokes_at(row: dict, step: int) -> int:
         return first
     per_step = max(1, first)
     return min(total, first + (step - 1) * per_step)
+
+
+def instance_samples(samples: list[Sample]) -> list[Sample]:
+    """One sample per object of each image (or slice) whose ground truth is an instance map, named as
+    :func:`~napari_scribbleseg.evaluate.evaluate_instances` names its rows (``"<image> #<id>"``), largest first."""
+    out = []
+    for sample in samples:
+        ids, areas = np.unique(sample.gt[sample.gt > 0], return_counts=True)
+        for label in ids[np.argsort(-areas, kind="stable")].tolist():
+            gt = (sample.gt == label).astype(np.int32)
+            out.append(Sample(f"{sample.name} #{label}", sample.image, gt, None, sample.kind, sample.spacing,
+                              {**sample.meta, "instances": sample.gt}))
+    return out
+
+
+def _evaluate_instances(predictors: list[str], samples: list[Sample], options: dict, progress: Any) -> Any:
+    from napari_scribbleseg.evaluate import evaluate_instances
+
+    images = {}
+    for sample in samples:  # the images the objects came from, in order
+        images.setdefault(sample.name.rsplit(" #", 1)[0], (sample.image, sample.meta["instances"], sample.kind))
+    return evaluate_instances(
+        {name: name for name in predictors}, [(name, image, gt) for name, (image, gt, _) in images.items()],
+        kind=next(iter(images.values()))[2], progress=progress, **options,
+    )
 
 
 def _evaluate(predictors: list[str], samples: SampleList, options: dict, progress: Any) -> Any:

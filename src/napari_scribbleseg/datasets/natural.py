@@ -218,3 +218,26 @@ def davis_dataset(root: str | Path, multi_region: bool = False, resolution: str 
         for stem, image, mask in _pairs(images / sequence.name, sequence, (".png",)):
             pairs.append((f"{sequence.name}_{stem}", image, mask))
     return InstanceDataset(pairs, root.name, "davis", None, multi_region)
+
+
+def instance_images(root: str | Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, image, instance labels) for every image of an instance folder, for the instance protocol.
+
+    ``root`` holds ``images/`` and ``labels/`` (or ``masks/``): each image has an (H, W) integer label map of
+    the same file stem, 0 none and k object k (16-bit PNG for more than 255 objects), as microscopy
+    annotation tools save them (e.g. ``../shared/data/microscopy/fluo_nuclei``).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder; give a folder with images/ and labels/ (instance label maps)")
+    images = _first_existing(root, ("images", "img"), "images")
+    labels = _first_existing(root, ("labels", "masks"), "instance label")
+    out = []
+    for stem, image_path, label_path in _pairs(images, labels):
+        image = read_image(image_path)
+        instances = read_mask(label_path)
+        check_pair(image, instances, str(label_path), "instance label map")
+        if not np.issubdtype(instances.dtype, np.integer):
+            raise InputError(f"{label_path} holds {instances.dtype} values; an instance map holds integer object ids")
+        out.append((stem, image, instances.astype(np.int32)))
+    return out

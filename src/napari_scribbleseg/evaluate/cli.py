@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from napari_scribbleseg.errors import ScribbleSegError
+from napari_scribbleseg.errors import InputError, ScribbleSegError
 from napari_scribbleseg.evaluate.runner import EvaluationFailed
 
 
@@ -38,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layout", default=None, help="dataset layout, when the folder does not say")
     parser.add_argument("--multi-region", action="store_true", help="all regions of an image jointly (002)")
     parser.add_argument("--axis", type=int, default=None, help="slicing axis of volumes (0 = z, 1 = y, 2 = x)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N samples")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N samples (images with --instances)")
+    parser.add_argument(
+        "--instances", action="store_true",
+        help="instance protocol: DATASET holds images/ + labels/ (instance maps); every object of an image is "
+             "annotated one after another, largest first, earlier ones committed",
+    )
+    parser.add_argument("--max-objects", type=int, default=None, help="with --instances: the largest N objects of each image")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default results/<dataset>_<simulator>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
-        result = evaluate(
+        result = _instances(args, progress) if args.instances else evaluate(
             args.predictors,
             args.dataset,
             simulator=args.simulator,
@@ -100,6 +106,21 @@ def main(argv: list[str] | None = None) -> int:
     print(result.format_summary())
     print(f"written to {out}/ (summary.csv, samples.csv, results.json, iou_curve.png)")
     return 0
+
+
+def _instances(args: argparse.Namespace, progress) -> Any:
+    """The instance protocol (:func:`~napari_scribbleseg.evaluate.instances.evaluate_instances`) on an instance folder."""
+    from napari_scribbleseg.datasets.natural import instance_images
+    from napari_scribbleseg.evaluate.instances import evaluate_instances
+
+    if args.simulator != "scribble" or args.multi_region or args.axis is not None or args.jobs != 1:
+        raise InputError("--instances runs the scribble simulator in one job on 2-D images; drop --simulator click, "
+                         "--multi-region, --axis and --jobs")
+    images = instance_images(args.dataset)[: args.limit]
+    return evaluate_instances(
+        args.predictors, images, targets=tuple(args.targets), max_interactions=args.max_interactions,
+        width=args.width, max_objects=args.max_objects, progress=progress,
+    )
 
 
 def _write(result: Any, out: Path, wall: float) -> None:

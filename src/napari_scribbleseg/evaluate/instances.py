@@ -53,6 +53,7 @@ def evaluate_instances(
     max_objects: int | None = None,
     kind: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_scribbles: bool = False,
 ) -> EvaluationResult:
     """Annotate every instance of each image one after another; one row per object and predictor.
 
@@ -63,6 +64,7 @@ def evaluate_instances(
     max_objects : int, optional
         The largest this many objects of each image (all by default).
     kind : intensity convention handed to ``set_image`` (e.g. "gray"); None: the predictor's own guess.
+    keep_scribbles : keep each row's strokes and predictions (for stepping through them, as ``evaluate``).
 
     Returns
     -------
@@ -71,7 +73,7 @@ def evaluate_instances(
         the time per object (``t_image`` + the interactions' times).
     """
     specs = predictor_specs(predictors)
-    settings = LoopSettings(simulator, tuple(float(t) for t in targets), int(max_interactions), float(width), False, False)
+    settings = LoopSettings(simulator, tuple(float(t) for t in targets), int(max_interactions), float(width), False, bool(keep_scribbles))
     simulate = resolve_simulator(simulator, width)
     tasks = []
     for name, image, labels in images:
