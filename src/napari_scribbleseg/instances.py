@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.interactive import _index
+from napari_scribbleseg.slicing import slice_key
 
 
 @dataclass
@@ -55,7 +55,7 @@ class InstanceAnnotator:
         self._history: list[_Commit] = []
 
     def _slice(self, key: tuple) -> np.ndarray:
-        return self.committed if not key else self.committed[_index(*key)]
+        return self.committed if not key else self.committed[slice_key(key)]
 
     def next_id(self) -> int:
         """The id the next object gets."""

@@ -21,6 +21,7 @@ from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.imaging import check_size
 from napari_scribbleseg.predictor import Predictor, accepts_keyword, takes_current
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
+from napari_scribbleseg.slicing import slice_key
 
 SliceKey = tuple
 
@@ -205,7 +206,7 @@ class InteractiveSegmenter:
         if not key:
             return array
         axis, index = key
-        return array[_index(axis, index)]
+        return array[slice_key((axis, index))]
 
     def image_slice(self, key: SliceKey) -> np.ndarray:
         """(H, W) or (H, W, 3) image of slice ``key``."""
@@ -526,8 +527,5 @@ class InteractiveSegmenter:
         volume = self._volumes.get(axis)
         return [] if volume is None else list(volume.ranking()[:n])
 
-
-def _index(axis: int, index: int) -> tuple:
-    return (slice(None),) * axis + (index,)
 
 

@@ -36,6 +36,7 @@ from scipy import ndimage as ndi
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.scribbles import as_label_map
+from napari_scribbleseg.slicing import slice_spacing
 from napari_scribbleseg.predictor import accepts_keyword
 from napari_scribbleseg.uncertainty import (
     expected_error,
@@ -226,7 +227,7 @@ class VolumeSegmenter:
         self.key = volume_key(volume)
         self._slices = np.moveaxis(volume, axis, 0)
         self._label_slices = np.moveaxis(labels, axis, 0)
-        self.pixel_spacing: tuple[float, float] = tuple(s for i, s in enumerate(spacing) if i != axis)  # type: ignore[assignment]
+        self.pixel_spacing = slice_spacing(spacing, axis)
         self.step_mm = spacing[axis]
         self.pixel_area = self.pixel_spacing[0] * self.pixel_spacing[1]
         self._scribbles: dict[int, np.ndarray] = {}

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.slicing import slice_spacing
 from training.sources.base import Sample
 
 # (volume (Z, Y, X) float32, labels (Z, Y, X) int32, spacing (z, y, x) mm)
@@ -136,7 +137,7 @@ class VolumeSliceSource:
             offsets = [d for d in range(-self.neighbours, self.neighbours + 1) if d and 0 <= k + d < labels.shape[axis]]
             if offsets:
                 neighbour = np.take(labels, k + int(rng.choice(offsets)), axis=axis)
-        row_mm, col_mm = [s for i, s in enumerate(spacing) if i != axis]
+        row_mm, col_mm = slice_spacing(spacing, axis)
         # square pixels: stretch the coarser in-plane axis (anisotropic coronal/sagittal slices)
         if not np.isclose(row_mm, col_mm, rtol=0.05):
             base = min(row_mm, col_mm)

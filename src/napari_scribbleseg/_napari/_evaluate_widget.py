@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 from napari_scribbleseg.datasets import Sample, SampleList
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import available_predictors
+from napari_scribbleseg.slicing import slice_key, slice_spacing
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari import _notify
 from napari_scribbleseg._napari._layer_combo import LayerCombo
@@ -90,7 +91,7 @@ def layer_samples(
         raise InputError("the image is a volume; pick 'slice in view' or 'whole volume'")
     if scope == SCOPES[1]:
         axis, index = key
-        cut = _index(key)
+        cut = slice_key(key)
         if not np.any(labels[cut]):
             raise InputError(f"slice {index} has no labelled object; move to a slice with ground truth")
         return [_sample(f"{image.name} axis{axis} slice{index}", data[cut], labels[cut], key, kind, image)]
@@ -100,20 +101,16 @@ def layer_samples(
         raise InputError(f"the ground truth {gt.name!r} is empty; label at least one object")
     chosen = [holding[int(round(j))] for j in np.linspace(0, len(holding) - 1, min(max_samples, len(holding)))]
     return [
-        _sample(f"{image.name} axis{axis} slice{i}", data[_index((axis, i))], labels[_index((axis, i))], (axis, i), kind, image)
+        _sample(f"{image.name} axis{axis} slice{i}", data[slice_key((axis, i))], labels[slice_key((axis, i))], (axis, i), kind, image)
         for i in dict.fromkeys(chosen)
     ]
 
 
 def _sample(name: str, image: np.ndarray, gt: np.ndarray, key: tuple, kind: str, layer: Image) -> Sample:
     scale = [float(s) for s in layer.scale[-3:]]
-    spacing = tuple(s for i, s in enumerate(scale) if i != key[0]) if key else None
+    spacing = slice_spacing(tuple(scale), key[0]) if key else None
     return Sample(name, image, gt, None, kind, spacing, {"key": key, "layer": layer.name})
 
-
-def _index(key: tuple) -> tuple:
-    axis, index = key
-    return (slice(None),) * axis + (index,)
 
 
 class EvaluateWidget(QWidget):
@@ -377,7 +374,7 @@ class EvaluateWidget(QWidget):
         key = sample.meta["key"]
         if key:
             data[...] = 0
-            data[_index(key)] = values
+            data[slice_key(key)] = values
         else:
             data[...] = values
         layer.refresh()

@@ -12,6 +12,7 @@ from napari.layers import Image, Labels, Shapes
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.interactive import check_image
 from napari_scribbleseg.scribbles import rasterize_path
+from napari_scribbleseg.slicing import slice_key
 
 #: Width in pixels of a Shapes-layer path turned into scribbles.
 PATH_WIDTH = 3.0
@@ -77,16 +78,10 @@ def slice_in_view(layer: Image, world_point: np.ndarray, displayed: tuple[int, .
     return (axis, index)
 
 
-def _index(key: tuple) -> tuple:
-    if not key:
-        return (Ellipsis,)
-    axis, index = key
-    return (slice(None),) * axis + (index,)
-
 
 def labels_slice(layer: Labels, key: tuple) -> np.ndarray:
     """A copy of slice ``key`` of a Labels layer, (H, W) int32."""
-    return np.array(layer.data[_index(key)], np.int32)
+    return np.array(layer.data[slice_key(key)], np.int32)
 
 
 def _on_slice(coords: np.ndarray, key: tuple) -> bool:
@@ -170,7 +165,7 @@ def write_slice(layer: Labels, key: tuple, values: np.ndarray) -> None:
 
     Goes through ``data_setitem`` so napari refreshes only what changed and keeps its history coherent.
     """
-    current = np.asarray(layer.data[_index(key)])
+    current = np.asarray(layer.data[slice_key(key)])
     changed = np.nonzero(current != values)
     if changed[0].size == 0:
         return

@@ -38,6 +38,7 @@ from qtpy.QtWidgets import (
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.instances import InstanceAnnotator
 from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned
+from napari_scribbleseg.slicing import slice_key
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari._class_table import ClassTable
@@ -656,7 +657,7 @@ class SegmentWidget(QWidget):
             held = _layers.labels_slice(self.committed_layer, self._key)
             taken = (held != 0) & (held != (self._editing or 0))
             labels = np.where(taken, (self.classes.background() or [0])[0], labels)
-        layer.data[_slice_index(self._key)] = labels
+        layer.data[slice_key(self._key)] = labels
         layer.refresh()
 
     # accept and propagate -----------------------------------------------------------------------
@@ -766,7 +767,7 @@ class SegmentWidget(QWidget):
             self._apply_colors()
         # the values written, not a mask: a pixel the user has since repainted by hand is no longer ours
         owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, np.int32))
-        index = _slice_index(key)
+        index = slice_key(key)
         committed, owned_slice = merge_owned(
             _layers.labels_slice(layer, key), owned[index], labels, background=self.classes.background()
         )
@@ -853,11 +854,11 @@ class SegmentWidget(QWidget):
                 except InputError:
                     continue  # nothing free on that slice: the object stops there
                 if self.output_layer is not None:
-                    self.output_layer.data[_slice_index(other)] = labels
+                    self.output_layer.data[slice_key(other)] = labels
                 continue
             self._commit(other, labels)
             if self.output_layer is not None:
-                self.output_layer.data[_slice_index(other)] = labels
+                self.output_layer.data[slice_key(other)] = labels
         if self.output_layer is not None:
             self.output_layer.refresh()
         text = f"propagated to {len(written)} slice(s)"
@@ -877,9 +878,3 @@ class SegmentWidget(QWidget):
             offset = self.viewer.dims.ndim - self.segmenter.image.ndim
             self.viewer.dims.set_point(axis + offset, float(world[axis]))
 
-
-def _slice_index(key: tuple) -> tuple:
-    if not key:
-        return (Ellipsis,)
-    axis, index = key
-    return (slice(None),) * axis + (index,)
