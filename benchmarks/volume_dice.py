@@ -1,7 +1,10 @@
 """Volume Dice against the number of scribbled slices: propagation + ranking, every slice, 3-D random walker.
 
-Tasks (../shared/data/medical): BraTS 2013/2015 cases, Flair, targets whole tumour (OTMultiClass > 0) and
-oedema (== 2); TotalSegmentator's small CT (3 mm) with spleen (1), right kidney (2) and liver (5).
+Tasks (../shared/data/medical), chosen with ``--sets``: ``brats6`` (BraTS 2015 case pat0006, held out from
+training; Flair, targets whole tumour (OTMultiClass > 0) and oedema (== 2)), ``brats_all`` (all four BraTS
+cases, three of them training cases: the earlier tables), ``totalseg`` (TotalSegmentator's small CT, 3 mm,
+spleen (1), right kidney (2) and liver (5)) and ``acdc`` (end-diastole volumes of the ACDC validation
+patients ``--acdc-patients``, targets RV (1), myocardium (2), LV (3); stacks of 2-D slices, spacing 1).
 Each volume is cropped to the target's bounding box grown by 10 mm on every side, the box a user would
 draw around the structure; every method sees the same crop.
 
@@ -19,7 +22,11 @@ its Dice reaches 0.9 or ``--per-slice`` strokes; the strokes are counted):
   ``propagate`` placed after 1, 3 and 5 slices, with the crop's side faces as background (the 3-D twin
   of the 2-D baselines' implicit background frame).
 
-    python benchmarks/volume_dice.py --predictors growcut random_walker --csv volume_dice.csv
+    python benchmarks/volume_dice.py --predictors default growcut --sets brats6 totalseg acdc --csv volume_dice.csv
+
+``--ckpt NAME=PATH`` adds a Session on another checkpoint. ``rank_rho`` (propagate rows) is the Spearman
+correlation, over the slices the ranking scores after each count, between the ranking's expected error and
+the slice's true error (mm^2 of wrong pixels): how well "where to scribble next" finds the worst slices.
 """
 
 from __future__ import annotations
@@ -69,19 +76,37 @@ def crop_to_target(image: np.ndarray, gt: np.ndarray, spacing: tuple[float, ...]
     return image[tuple(box)].astype(np.float32), gt[tuple(box)]
 
 
-def load_tasks(cases: int | None) -> list[Task]:
+SETS = ("brats6", "brats_all", "totalseg", "acdc")
+ACDC_TARGETS = {"rv": 1, "myo": 2, "lv": 3}
+ACDC_DEFAULT_PATIENTS = tuple(range(76, 101, 3))  # 9 of the 25 validation patients
+
+
+def load_tasks(sets: tuple[str, ...] = ("brats6", "totalseg", "acdc"), acdc_patients=ACDC_DEFAULT_PATIENTS) -> list[Task]:
     tasks = []
-    for folder in sorted((DATA / "brats2015").iterdir())[:cases]:
+    folders = sorted((DATA / "brats2015").iterdir())
+    if "brats_all" not in sets:
+        folders = [f for f in folders if "pat0006" in f.name] if "brats6" in sets else []
+    for folder in folders:
         flair = read_volume(folder / "Flair_subtrMeanDivStd.nii.gz")
         seg = read_volume(folder / "OTMultiClass.nii.gz").array
         for target, mask in (("whole_tumour", seg > 0), ("oedema", seg == 2)):
             image, gt = crop_to_target(flair.array, mask, flair.spacing)
             tasks.append(Task("brats2015", folder.name, target, image, gt, flair.spacing, "mr"))
-    ct = read_volume(DATA / "totalseg" / "example_ct_sm.nii.gz")
-    seg = read_volume(DATA / "totalseg" / "example_seg.nii.gz").array
-    for organ, value in TOTALSEG_ORGANS.items():
-        image, gt = crop_to_target(ct.array, seg == value, ct.spacing)
-        tasks.append(Task("totalseg", "example_ct_sm", organ, image, gt, ct.spacing, "ct"))
+    if "totalseg" in sets:
+        ct = read_volume(DATA / "totalseg" / "example_ct_sm.nii.gz")
+        seg = read_volume(DATA / "totalseg" / "example_seg.nii.gz").array
+        for organ, value in TOTALSEG_ORGANS.items():
+            image, gt = crop_to_target(ct.array, seg == value, ct.spacing)
+            tasks.append(Task("totalseg", "example_ct_sm", organ, image, gt, ct.spacing, "ct"))
+    if "acdc" in sets:
+        for patient in acdc_patients:
+            folder = min((DATA / "acdc_scribbles").glob(f"patient{int(patient):03d}_frame*"))  # the first frame: ED
+            image = read_volume(folder / "image.nii.gz").array
+            labels = read_volume(folder / "label.nii.gz").array
+            for target, value in ACDC_TARGETS.items():
+                if np.any(labels == value):
+                    cropped, gt = crop_to_target(image, labels == value, (1.0, 1.0, 1.0))
+                    tasks.append(Task("acdc", folder.name, target, cropped, gt, (1.0, 1.0, 1.0), "mr"))
     return tasks
 
 
@@ -130,7 +155,8 @@ def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[li
                 seg.propagate(index, "both")
             if n in COUNTS:
                 rows.append({"method": "propagate", "slices": n, "strokes": total_strokes,
-                             "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start})
+                             "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start,
+                             "rank_rho": ranking_rho(seg, task)})
                 placed[n] = seeds.copy()
         ranking = seg.ranking()
         index = ranking[0] if ranking else None
@@ -140,6 +166,21 @@ def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[li
                          "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start})
             placed[count] = seeds.copy()
     return rows, placed
+
+
+def ranking_rho(seg: VolumeSegmenter, task: Task) -> float:
+    """Spearman correlation between the ranking's expected error and each ranked slice's true error
+    (wrong pixels x pixel area); NaN with fewer than 3 ranked slices or no spread."""
+    from scipy.stats import spearmanr
+
+    ranked = seg.ranking()
+    if len(ranked) < 3:
+        return float("nan")
+    expected = [seg.scores[i] for i in ranked]
+    true = [np.count_nonzero((seg.slice_labels(i) == 1) != task.gt[i]) * seg.pixel_area for i in ranked]
+    if np.ptp(expected) == 0 or np.ptp(true) == 0:
+        return float("nan")
+    return float(spearmanr(expected, true).statistic)
 
 
 def every_slice(task: Task, predictor, interactions: int) -> dict:
@@ -190,7 +231,10 @@ def main() -> None:
     parser.add_argument("--predictors", nargs="+", default=["growcut"], help="get_predictor names (2-D)")
     parser.add_argument("--per-slice", type=int, default=5,
                         help=f"at most this many strokes per scribbled slice (fewer once its Dice >= {SLICE_TARGET})")
-    parser.add_argument("--cases", type=int, default=None, help="first N BraTS cases (default all)")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=["brats6", "totalseg", "acdc"], help="volume sets")
+    parser.add_argument("--acdc-patients", nargs="+", type=int, default=list(ACDC_DEFAULT_PATIENTS),
+                        help="ACDC validation patients (76-100) whose end-diastole volume is used")
+    parser.add_argument("--ckpt", nargs="*", default=[], metavar="NAME=PATH", help="also a Session on this checkpoint")
     parser.add_argument("--csv", type=Path, default=None, help="write every row here")
     parser.add_argument("--plot", type=Path, default=None, help="write the Dice-vs-slices figure (PNG) here")
     parser.add_argument("--from-csv", type=Path, default=None, help="summarise and plot a CSV of an earlier run")
@@ -207,17 +251,23 @@ def read_rows(path: Path) -> list[dict]:
         rows = list(csv.DictReader(f))
     for row in rows:
         row.update(slices=int(row["slices"]), strokes=int(row["strokes"]), dice=float(row["dice"]),
-                   seconds=float(row["seconds"]))
+                   seconds=float(row["seconds"]), rank_rho=float(row.get("rank_rho") or "nan"))
     return rows
 
 
 def run(args: argparse.Namespace) -> list[dict]:
     rows = []
-    for task in load_tasks(args.cases):
+    from napari_scribbleseg.session import Session
+
+    makers = {name: (lambda name=name: get_predictor(name)) for name in args.predictors}
+    for spec in args.ckpt:
+        name, _, path = spec.partition("=")
+        makers[name] = lambda path=path: Session(path, device="cpu")
+    for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients)):
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
         rw3d_done = False
-        for name in args.predictors:
-            predictor = get_predictor(name)
+        for name, make in makers.items():
+            predictor = make()
             prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice)
             for row in [*prop_rows, every_slice(task, predictor, args.per_slice)]:
                 rows.append({**base, "predictor": name, **row})
@@ -235,7 +285,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
     if args.csv:
         with open(args.csv, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
             writer.writeheader()
             writer.writerows(rows)
     return rows
@@ -296,6 +346,17 @@ def print_summary(rows: list[dict]) -> None:
                              f"{np.mean([r['strokes'] for r in picked]):.0f} st.)")
             else:
                 cells.append(f"{np.mean([r['dice'] for r in picked]):.3f} ({np.mean([r['strokes'] for r in picked]):.0f} st.)")
+        print(f"| {dataset} / {target} | " + " | ".join(cells) + " |")
+    ranked = sorted({r["predictor"] for r in rows if r["method"] == "propagate"})
+    print("\nRanking: Spearman rho of expected vs true slice error after 1 / 3 scribbled slices (mean over cases)")
+    print("| dataset / target | " + " | ".join(ranked) + " |")
+    print("|" + "---|" * (len(ranked) + 1))
+    for dataset, target in groups:
+        cells = []
+        for p in ranked:
+            values = [[r["rank_rho"] for r in rows if (r["dataset"], r["target"], r["predictor"], r["method"], r["slices"])
+                       == (dataset, target, p, "propagate", n) and np.isfinite(float(r.get("rank_rho", "nan")))] for n in (1, 3)]
+            cells.append(" / ".join(f"{np.mean(v):.2f}" if v else "-" for v in values))
         print(f"| {dataset} / {target} | " + " | ".join(cells) + " |")
 
 

@@ -271,6 +271,38 @@ def test_ranking_puts_the_worst_slice_first(ball):
     assert seg.uncertainty_map(14).mean() > seg.uncertainty_map(16).mean()
 
 
+class SureOfThePreviousMask:
+    """A confidently wrong predictor: it copies the previous mask with probability 1 (its own result on a new
+    slice), so its probabilities see no error wherever the object has moved or changed size."""
+
+    def set_image(self, image: np.ndarray) -> None:
+        pass
+
+    def predict_proba(self, scribbles: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
+        labels = np.where(scribbles > 0, scribbles, prev if prev is not None else 0)
+        return np.stack([(labels == k) for k in (1, 2)]).astype(np.float32)
+
+    def predict(self, scribbles: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
+        return np.where(self.predict_proba(scribbles, prev)[0] > 0.5, 1, 2).astype(np.int32)
+
+
+def test_ranking_finds_the_slices_a_confident_predictor_got_most_wrong():
+    """A drifting tube: the further from the scribbled slice, the further the copied mask is off. The
+    probabilities are all certain, so only the drift term can say where to scribble next."""
+    from scipy.stats import spearmanr
+
+    shape = (21, 48, 48)
+    yy, xx = np.mgrid[: shape[1], : shape[2]]
+    gt = np.stack([(yy - 24) ** 2 + (xx - 14 - 0.9 * z) ** 2 < (6 + 0.2 * z) ** 2 for z in range(shape[0])])
+    seg = VolumeSegmenter(noisy(gt), SureOfThePreviousMask(), background=2, settings=PropagationSettings(min_confidence=0, appearance_z=None))
+    seg.segment_slice(2, np.where(gt[2], 1, 2).astype(np.int32))
+    seg.propagate(2)
+    ranking = seg.ranking()
+    true = [np.count_nonzero((seg.slice_labels(i) == 1) != gt[i]) for i in ranking]
+    assert ranking[0] == shape[0] - 1 and true[0] == max(true)  # the far end, the worst slice
+    assert spearmanr([seg.scores[i] for i in ranking], true).statistic > 0.9
+
+
 def test_low_confidence_stops_before_the_slice_and_ranks_it_first(ball):
     gt, volume = ball
     volume = volume.copy()
