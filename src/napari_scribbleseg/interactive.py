@@ -411,12 +411,8 @@ class InteractiveSegmenter:
         options: dict[str, Any] = {}
         if self.kind is not None and accepts_keyword(prepare, "kind"):
             options["kind"] = self.kind
-        images = [self.image_slice(k) for k in keys]
-        cache_keys = [(self._digest, *k) for k in keys]
-        if accepts_keyword(prepare, "keys"):
-            prepare(images, keys=cache_keys, **options)
-        else:
-            prepare(list(zip(cache_keys, images)), **options)
+        # the one signature every prepare has: (cache key, image) pairs, as VolumeSegmenter hands them too
+        prepare([((self._digest, *k), self.image_slice(k)) for k in keys], **options)
         return len(keys)
 
     # volumes ------------------------------------------------------------------------------------
