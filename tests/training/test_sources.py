@@ -133,3 +133,24 @@ def test_unknown_kind_and_missing_folders_are_named() -> None:
         build_source({"kind": "folder", "root": "/nonexistent"})
     with pytest.raises(InputError, match="dataset.json"):
         build_source({"kind": "decathlon", "root": "/nonexistent"})
+
+
+def test_training_reads_masks_and_chaos_labels_as_the_evaluation_does(tmp_path: Path) -> None:
+    """One data layer: a green colour mask is an object (not empty), and CHAOS MR grey values count by range."""
+    from PIL import Image
+
+    from napari_scribbleseg.datasets.base import read_mask as evaluation_read_mask
+    from napari_scribbleseg.datasets.medical import chaos_organs
+    from training.sources.base import read_mask
+    from training.sources.medical import _chaos_labels
+
+    green = np.zeros((8, 8, 3), np.uint8)
+    green[2:6, 2:6, 1] = 255
+    Image.fromarray(green).save(tmp_path / "green.png")
+    assert np.array_equal(read_mask(tmp_path / "green.png"), evaluation_read_mask(tmp_path / "green.png"))
+    assert np.count_nonzero(read_mask(tmp_path / "green.png")) == 16
+    grey = np.array([[0, 60, 63, 120], [190, 250, 100, 0]], np.uint8)  # 60: liver by range, not by exact value
+    labels = _chaos_labels(grey, "MR")
+    for k, (_, organ) in enumerate(chaos_organs(grey, "MR"), start=1):
+        assert np.array_equal(labels == k, organ)
+    assert labels[0, 1] == labels[0, 2] == 1 and labels[1, 2] == 0

@@ -59,37 +59,25 @@ class Source(Protocol):
 
 
 def read_rgb(path: str) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB (grey images repeated, alpha dropped, 16-bit scaled)."""
-    import cv2
+    """An image file as (H, W, 3) uint8 RGB, read by the evaluation's reader
+    (:func:`napari_scribbleseg.datasets.base.read_image`): grey repeated, alpha dropped, 16-bit and float
+    images scaled from their own minimum and maximum."""
+    from napari_scribbleseg.datasets.base import read_image
 
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        from napari_scribbleseg.errors import InputError
-
-        raise InputError(f"cannot read image {path}; is it a readable PNG/JPEG/BMP/TIFF file?")
+    image = read_image(path)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)
         lo, hi = float(image.min()), float(image.max())
         image = ((image - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8)
     if image.ndim == 2:
         return np.repeat(image[..., None], 3, axis=2)
-    if image.shape[2] == 4:
-        image = image[..., :3]
-    return np.ascontiguousarray(image[..., ::-1])
+    return np.ascontiguousarray(image[..., :3])
 
 
 def read_mask(path: str) -> np.ndarray:
-    """Read a mask file as an (H, W) integer array.
+    """A mask file as (H, W) integers, by the evaluation's rule (:func:`napari_scribbleseg.datasets.base.read_mask`):
+    palette indices kept (PASCAL VOC instances), a colour mask the maximum over its channels (a green mask is
+    an object, not empty)."""
+    from napari_scribbleseg.datasets.base import read_mask as read
 
-    Palette PNGs (PASCAL VOC) give their palette indices, colour masks their first channel.
-    """
-    from PIL import Image
-
-    try:
-        with Image.open(path) as handle:
-            mask = np.array(handle)
-    except OSError as exc:
-        from napari_scribbleseg.errors import InputError
-
-        raise InputError(f"cannot read mask {path} ({exc}); is it a readable PNG/BMP/TIFF file?") from exc
-    return mask if mask.ndim == 2 else mask[..., 0]
+    return read(path)

@@ -20,9 +20,6 @@ BRATS_MODALITIES = {
 }
 BRATS_LABELS = [r"^otmulticlass.*\.nii(\.gz)?$", r"_seg\.nii(\.gz)?$", r"^seg\.nii(\.gz)?$"]
 
-# CHAOS MR ground-truth grey values: liver, right kidney, left kidney, spleen
-CHAOS_MR_LABELS = {63: 1, 126: 2, 189: 3, 252: 4}
-
 
 def _find(folder: Path, patterns: list[str]) -> Path | None:
     for path in sorted(folder.iterdir()):
@@ -76,9 +73,20 @@ def decathlon_cases(root: str | Path) -> list[VolumeCase]:
     return cases
 
 
-def _chaos_loader(dicom_dir: Path, ground_dir: Path):
+def _chaos_labels(mask: np.ndarray, modality: str) -> np.ndarray:
+    """(H, W) int32 organ ids 1..n of a CHAOS ground-truth PNG, by the evaluation's rule
+    (:func:`napari_scribbleseg.datasets.medical.chaos_organs`: CT liver; MR liver, kidneys, spleen by grey range)."""
+    from napari_scribbleseg.datasets.medical import chaos_organs
+
+    out = np.zeros(mask.shape, np.int32)
+    for k, (_, organ) in enumerate(chaos_organs(mask, modality), start=1):
+        out[organ] = k
+    return out
+
+
+def _chaos_loader(dicom_dir: Path, ground_dir: Path, modality: str):
     def load():
-        from training.sources.base import read_mask
+        from napari_scribbleseg.datasets.base import read_mask
 
         import SimpleITK as sitk
 
@@ -87,7 +95,7 @@ def _chaos_loader(dicom_dir: Path, ground_dir: Path):
         image = sitk.ReadImage(files)
         volume = sitk.GetArrayFromImage(image).astype(np.float32)
         spacing = tuple(float(s) for s in image.GetSpacing()[::-1])
-        masks = [read_mask(str(p)) for p in sorted(ground_dir.glob("*.png"))]
+        masks = [_chaos_labels(read_mask(p), modality) for p in sorted(ground_dir.glob("*.png"))]
         if len(masks) != volume.shape[0]:
             raise InputError(f"{ground_dir}: {len(masks)} masks for {volume.shape[0]} DICOM slices")
         return volume, np.stack(masks).astype(np.int32), spacing
@@ -96,19 +104,19 @@ def _chaos_loader(dicom_dir: Path, ground_dir: Path):
 
 
 def chaos_cases(root: str | Path) -> list[VolumeCase]:
-    """CHAOS ``Train_Sets``: CT (liver, mask 255 -> 1) and MR T2SPIR / T1DUAL in-phase (liver, kidneys, spleen)."""
+    """CHAOS ``Train_Sets``: CT (liver -> 1) and MR T2SPIR / T1DUAL in-phase (liver, right and left kidney,
+    spleen -> 1..4), labels read as the evaluation reads them."""
     root = Path(root)
     base = root / "Train_Sets" if (root / "Train_Sets").is_dir() else root
     cases = []
     for patient in sorted((base / "CT").glob("*")) if (base / "CT").is_dir() else []:
         if (patient / "DICOM_anon").is_dir() and (patient / "Ground").is_dir():
-            cases.append(VolumeCase(f"CT/{patient.name}", "ct", _chaos_loader(patient / "DICOM_anon", patient / "Ground"), {255: 1}))
+            cases.append(VolumeCase(f"CT/{patient.name}", "ct", _chaos_loader(patient / "DICOM_anon", patient / "Ground", "CT")))
     for patient in sorted((base / "MR").glob("*")) if (base / "MR").is_dir() else []:
         for sequence, dicom in (("T2SPIR", "T2SPIR/DICOM_anon"), ("T1DUAL", "T1DUAL/DICOM_anon/InPhase")):
             ground = patient / sequence / "Ground"
             if (patient / dicom).is_dir() and ground.is_dir():
-                loader = _chaos_loader(patient / dicom, ground)
-                cases.append(VolumeCase(f"MR/{patient.name}/{sequence}", "mr", loader, CHAOS_MR_LABELS))
+                cases.append(VolumeCase(f"MR/{patient.name}/{sequence}", "mr", _chaos_loader(patient / dicom, ground, "MR")))
     return cases
 
 

@@ -328,6 +328,16 @@ def msd_dataset(
 CHAOS_MR_RANGES = {"liver": (55, 70), "right_kidney": (110, 135), "left_kidney": (175, 200), "spleen": (240, 255)}
 
 
+def chaos_organs(mask: np.ndarray, modality: str) -> list[tuple[str, np.ndarray]]:
+    """(organ, (H, W) bool) of a CHAOS ground-truth PNG: CT liver >= 128; MR grey ranges of :data:`CHAOS_MR_RANGES`.
+
+    The one reading of CHAOS labels, for evaluation (:class:`ChaosDataset`) and training alike.
+    """
+    if modality.upper() == "CT":
+        return [("liver", mask >= 128)]
+    return [(organ, (mask >= low) & (mask <= high)) for organ, (low, high) in CHAOS_MR_RANGES.items()]
+
+
 def _natural_key(path: Path) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name.lower())]
 
@@ -385,9 +395,7 @@ class ChaosDataset(Dataset):
         return series
 
     def _organs(self, mask: np.ndarray, modality: str) -> list[tuple[str, np.ndarray]]:
-        if modality == "CT":
-            return [("liver", mask >= 128)]
-        return [(organ, (mask >= low) & (mask <= high)) for organ, (low, high) in CHAOS_MR_RANGES.items()]
+        return chaos_organs(mask, modality)
 
     def _index(self) -> list:
         items = []
