@@ -23,6 +23,7 @@ import numpy as np
 
 from napari_scribbleseg.atomic import replace_folder, write_file
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.labelmaps import check_label_map
 from napari_scribbleseg.slicing import slice_spacing, slice_volume  # noqa: F401  (public names of io)
 
 #: File suffixes read and written (a folder holding a DICOM series is read; a path without a suffix is
@@ -322,17 +323,9 @@ def _label_array(labels: np.ndarray) -> np.ndarray:
     array = np.asarray(labels)
     if array.ndim == 2:
         array = array[None]
-    if array.ndim != 3:
-        raise InputError(f"labels are {array.ndim}-D with shape {array.shape}; pass a (Z, Y, X) label volume")
-    if array.dtype == bool:
-        return array.astype(np.uint8)
-    if not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
-            array = array.astype(np.int64)
-        else:
-            raise InputError(f"labels have dtype {array.dtype} with non-integer values; pass an integer label map")
-    if array.size and array.min() < 0:
-        raise InputError("labels contain negative values; use 0 for background and k >= 1 for class k")
+    array = check_label_map(array, "labels", ndim=3)
+    if array.dtype == np.uint8:
+        return array
     top = int(array.max()) if array.size else 0
     if top > np.iinfo(np.uint32).max:
         raise InputError(f"labels go up to {top}; at most {np.iinfo(np.uint32).max} label values can be saved, renumber them")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.labelmaps import check_label_map
 
 MAX_CLASSES = 255
 
@@ -23,27 +24,7 @@ def as_label_map(scribbles: "Scribbles | np.ndarray", shape: tuple[int, ...] | N
     Raises :class:`InputError` for float, negative, wrongly shaped or > 255-class maps.
     """
     labels = scribbles.labels if isinstance(scribbles, Scribbles) else np.asarray(scribbles)
-    if labels.ndim != 2:
-        raise InputError(
-            f"scribbles are {labels.ndim}-D with shape {labels.shape}; pass one 2-D (H, W) slice of the "
-            "scribble layer (for a volume, take the slice being segmented)"
-        )
-    if shape is not None and labels.shape != tuple(shape[:2]):
-        raise InputError(
-            f"scribbles have shape {labels.shape} but the image is {tuple(shape[:2])}; "
-            "make the scribble layer the same size as the image"
-        )
-    if labels.dtype == bool:
-        return labels.astype(np.int32)
-    if not np.issubdtype(labels.dtype, np.integer):
-        if np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
-            labels = labels.astype(np.int64)
-        else:
-            raise InputError(
-                f"scribbles have dtype {labels.dtype}; use an integer label map (0 = none, k >= 1 = class k)"
-            )
-    if labels.size and labels.min() < 0:
-        raise InputError("scribbles contain negative values; use 0 for unlabeled and k >= 1 for class k")
+    labels = check_label_map(labels, "scribbles", shape=None if shape is None else tuple(shape[:2]))
     if labels.size and labels.max() > MAX_CLASSES:
         raise InputError(
             f"scribbles use class {int(labels.max())} but at most {MAX_CLASSES} classes are supported; "

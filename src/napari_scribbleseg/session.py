@@ -26,6 +26,7 @@ import numpy as np
 
 from napari_scribbleseg.connected import keep_connected
 from napari_scribbleseg.errors import InputError, NotReadyError
+from napari_scribbleseg.labelmaps import check_label_map
 from napari_scribbleseg.scribbles import MAX_CLASSES, as_label_map
 
 if TYPE_CHECKING:
@@ -567,12 +568,7 @@ def _continued(state: _ImageState, labels: np.ndarray) -> np.ndarray | None:
 
 
 def _check_prev(prev: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    prev = np.asarray(prev)
-    if prev.shape != shape:
-        raise InputError(f"prev has shape {prev.shape} but the image is {shape}; pass the last (H, W) label map or None")
-    if not (np.issubdtype(prev.dtype, np.integer) or prev.dtype == bool):
-        raise InputError(f"prev has dtype {prev.dtype}; pass the integer label map that predict returned")
-    return prev
+    return check_label_map(prev, "prev", ndim=None, shape=shape, whole_floats=False)
 
 
 def default_session(**options: Any) -> Session:

@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 from napari_scribbleseg.datasets import Sample, SampleList
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.predictor import available_predictors
+from napari_scribbleseg.labelmaps import check_label_map
 from napari_scribbleseg.slicing import slice_key, slice_spacing
 from napari_scribbleseg._napari import _layers
 from napari_scribbleseg._napari import _notify
@@ -57,13 +58,7 @@ def ground_truth_array(layer: Labels | Image, shape: tuple[int, ...]) -> np.ndar
             f"the ground truth {layer.name!r} has shape {data.shape} but the image is {tuple(shape)}; "
             "pick the labels made for this image"
         )
-    if not np.issubdtype(data.dtype, np.integer) and data.dtype != bool:
-        if not (np.all(np.isfinite(data)) and np.all(data == np.round(data)) and data.min() >= 0):
-            raise InputError(
-                f"the ground truth {layer.name!r} holds non-integer {data.dtype} values; labels must be "
-                "integers (threshold it first, e.g. layer.data > 0.5)"
-            )
-    return data.astype(np.int32)
+    return check_label_map(data, f"the ground truth {layer.name!r}", ndim=None).astype(np.int32)
 
 
 def layer_samples(

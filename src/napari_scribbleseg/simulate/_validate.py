@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.labelmaps import check_label_map
 
 
 def label_map(array: np.ndarray, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -12,27 +13,8 @@ def label_map(array: np.ndarray, name: str, shape: tuple[int, ...] | None = None
 
     Raises :class:`InputError` for non-2-D, float, negative or wrongly shaped maps.
     """
-    array = np.asarray(array)
-    if array.ndim != 2:
-        raise InputError(
-            f"{name} is {array.ndim}-D with shape {array.shape}; pass one 2-D (H, W) label map "
-            "(for a volume, take one slice)"
-        )
-    if shape is not None and array.shape != tuple(shape):
-        raise InputError(
-            f"{name} has shape {array.shape} but the ground truth is {tuple(shape)}; "
-            "pass maps of the same image"
-        )
-    if array.dtype == bool:
-        return array.astype(np.int64)
-    if not np.issubdtype(array.dtype, np.integer):
-        raise InputError(
-            f"{name} has dtype {array.dtype}; use an integer label map (k >= 1 = class k), "
-            "e.g. np.rint(x).astype(int) or (probability > 0.5) for a binary mask"
-        )
-    if array.size and array.min() < 0:
-        raise InputError(f"{name} contains negative values; classes are numbered 1..K (0 = none)")
-    return array.astype(np.int64, copy=False)
+    labels = check_label_map(array, name, shape=shape, shape_of="the ground truth", whole_floats=False)
+    return labels.astype(np.int64, copy=False)
 
 
 def ground_truth(array: np.ndarray) -> np.ndarray:
