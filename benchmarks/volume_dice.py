@@ -24,7 +24,9 @@ its Dice reaches 0.9 or ``--per-slice`` strokes; the strokes are counted):
 
     python benchmarks/volume_dice.py --predictors default growcut --sets brats6 totalseg acdc --csv volume_dice.csv
 
-``--ckpt NAME=PATH`` adds a Session on another checkpoint. ``rank_rho`` (propagate rows) is the Spearman
+``--ckpt NAME=PATH`` adds a Session on another checkpoint. A name ``A+B`` (e.g. ``default+growcut``) is predictor
+A on the scribbled slices and B for the propagation steps (``VolumeSegmenter(propagator=B)``); its
+every_slice row is A's and is not repeated. ``rank_rho`` (propagate rows) is the Spearman
 correlation, over the slices the ranking scores after each count, between the ranking's expected error and
 the slice's true error (mm^2 of wrong pixels): how well "where to scribble next" finds the worst slices.
 """
@@ -135,9 +137,9 @@ def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, max_i
     return scribbles, strokes
 
 
-def propagate_with_ranking(task: Task, predictor, interactions: int) -> tuple[list[dict], dict[int, np.ndarray]]:
+def propagate_with_ranking(task: Task, predictor, interactions: int, propagator=None) -> tuple[list[dict], dict[int, np.ndarray]]:
     """Rows for 1/3/5 scribbled slices and, for each count, the 3-D scribbles placed so far."""
-    seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2)
+    seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2, propagator=propagator)
     seeds = np.zeros(task.gt.shape, np.int32)
     rows, placed = [], {}
     index: int | None = int(np.argmax(task.gt.sum(axis=(1, 2))))
@@ -259,17 +261,20 @@ def run(args: argparse.Namespace) -> list[dict]:
     rows = []
     from napari_scribbleseg.session import Session
 
-    makers = {name: (lambda name=name: get_predictor(name)) for name in args.predictors}
-    for spec in args.ckpt:
-        name, _, path = spec.partition("=")
-        makers[name] = lambda path=path: Session(path, device="cpu")
+    def make(name: str):
+        if name in ckpts:
+            return Session(ckpts[name], device="cpu")
+        return get_predictor(name)
+
+    ckpts = dict(spec.partition("=")[::2] for spec in args.ckpt)
+    makers = {name: (lambda name=name: tuple(make(n) for n in name.split("+"))) for name in [*args.predictors, *ckpts]}
     for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients)):
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
         rw3d_done = False
-        for name, make in makers.items():
-            predictor = make()
-            prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice)
-            for row in [*prop_rows, every_slice(task, predictor, args.per_slice)]:
+        for name, build in makers.items():
+            predictor, *propagator = build()
+            prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice, *propagator)
+            for row in [*prop_rows, *([] if propagator else [every_slice(task, predictor, args.per_slice)])]:
                 rows.append({**base, "predictor": name, **row})
             if not rw3d_done:  # the 3-D peer uses the first predictor's scribbles
                 for n, seeds in placed.items():

@@ -152,12 +152,15 @@ class InteractiveSegmenter:
         rgb: bool = False,
         kind: str | None = None,
         spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        propagator: Predictor | None = None,
     ):
         self.image = check_image(image, rgb)
         self.rgb = rgb
         self.kind = kind
         self.spacing = tuple(float(s) for s in spacing)
         self.predictor = predictor
+        # the propagation steps' predictor (VolumeSegmenter(propagator=...)); None: ``predictor`` itself
+        self.propagator = propagator
         self.scribbles: dict[SliceKey, Scribbles] = {}
         self.predictions: dict[SliceKey, np.ndarray] = {}
         self.accepted: set[SliceKey] = set()
@@ -184,6 +187,16 @@ class InteractiveSegmenter:
             self._volumes.clear()
             self._given.clear()
             self._epoch += 1
+
+    def set_propagator(self, propagator: Predictor | None) -> None:
+        """Carry results across slices with ``propagator`` (None: the predictor itself); the user's own
+        slices keep the predictor. Volume state is rebuilt, as for a new predictor."""
+        with self._lock:
+            if propagator is self.propagator:
+                return
+            self.propagator = propagator
+            self._volumes.clear()
+            self._given.clear()
 
     # geometry -----------------------------------------------------------------------------------
     @property
@@ -422,15 +435,9 @@ class InteractiveSegmenter:
 
         segmenter = self._volumes.get(axis)
         if segmenter is None or segmenter.background != background:
-            from napari_scribbleseg.volume import PropagationSettings
-
-            # the volume core hands slices ahead to prepare(images, keys=...); the Session's prepare takes
-            # (key, image) pairs instead, so only predictors of the former kind get prefetched there
-            prepare = getattr(self.predictor, "prepare", None)
-            settings = PropagationSettings() if prepare is None or accepts_keyword(prepare, "keys") else PropagationSettings(prefetch=0)
             segmenter = VolumeSegmenter(
                 self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind,
-                background=background, settings=settings,
+                background=background, propagator=self.propagator,
             )
             self._volumes[axis] = segmenter
             self._given = {k: v for k, v in self._given.items() if k[0] != axis}

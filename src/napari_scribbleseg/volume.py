@@ -180,6 +180,10 @@ class VolumeSegmenter:
     transform : maps a raw (H, W) slice to the image given to ``set_image`` (e.g. a CT window for a
         classical predictor); the raw slice if None.
     settings : :class:`PropagationSettings`.
+    propagator : a second predictor for the propagation steps (derived seeds, no user), or None to use
+        ``predictor`` for them too. The user's own scribbled slices always use ``predictor``. On the dev
+        volumes GrowCut's geodesic competition carries a slice further than the shipped model does
+        (docs/BENCHMARKS.md "Volumes"), while the model is the better tool where the user scribbles.
     """
 
     def __init__(
@@ -194,6 +198,7 @@ class VolumeSegmenter:
         labels: np.ndarray | None = None,
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         settings: PropagationSettings | None = None,
+        propagator: Any = None,
     ) -> None:
         volume = np.asarray(volume)
         if volume.ndim != 3:
@@ -217,14 +222,16 @@ class VolumeSegmenter:
                 f"labels have shape {labels.shape} and dtype {labels.dtype}; pass an integer volume of the "
                 f"volume's shape {volume.shape}"
             )
-        if not hasattr(predictor, "set_image") or not hasattr(predictor, "predict"):
-            raise InputError(
-                f"{type(predictor).__name__} is not a predictor; pass one with set_image(image) and "
-                "predict(scribbles, prev=None), e.g. napari_scribbleseg.get_predictor('default')"
-            )
+        for given in (predictor, propagator):
+            if given is not None and (not hasattr(given, "set_image") or not hasattr(given, "predict")):
+                raise InputError(
+                    f"{type(given).__name__} is not a predictor; pass one with set_image(image) and "
+                    "predict(scribbles, prev=None), e.g. napari_scribbleseg.get_predictor('default')"
+                )
         self.volume = volume
         self.labels = labels
         self.predictor = predictor
+        self.propagator = predictor if propagator is None else propagator
         self.axis = axis
         self.spacing = spacing
         self.kind = kind
@@ -245,7 +252,12 @@ class VolumeSegmenter:
         self._maps: dict[int, np.ndarray] = {}
         self._images: OrderedDict[int, np.ndarray] = OrderedDict()
         self._prepared: set[int] = set()
-        self._set_image_options = {
+        self._set_image_options = {id(p): self._options_of(p, kind) for p in (self.predictor, self.propagator)}
+
+    @staticmethod
+    def _options_of(predictor: Any, kind: str | None) -> dict[str, Any]:
+        """The keywords ``predictor.set_image`` takes of ``kind`` and ``key``."""
+        return {
             name: value
             for name, value in (("kind", kind), ("key", None))
             if (value is not None or name == "key") and accepts_keyword(predictor.set_image, name)
@@ -471,7 +483,7 @@ class VolumeSegmenter:
             return None
         scribbles = np.zeros(prev.shape, np.int32)
         scribbles[window] = local
-        labels, proba = self._predict(index, scribbles, prev)
+        labels, proba = self._predict(index, scribbles, prev, self.propagator)
         fill = 0 if self.background is None else self.background
         labels[labels == ring_label] = fill
         for k in alive:
@@ -532,21 +544,23 @@ class VolumeSegmenter:
 
     # --- helpers ----------------------------------------------------------------------------
     def _predict(
-        self, index: int, scribbles: np.ndarray, prev: np.ndarray | None
+        self, index: int, scribbles: np.ndarray, prev: np.ndarray | None, predictor: Any = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Labels (H, W) int32 and, where the predictor has them, (K, H, W) probabilities of slice ``index``."""
-        options = dict(self._set_image_options)
+        """Labels (H, W) int32 and, where the predictor has them, (K, H, W) probabilities of slice ``index``
+        (``predictor``: :attr:`predictor` unless given, e.g. :attr:`propagator`)."""
+        predictor = self.predictor if predictor is None else predictor
+        options = dict(self._set_image_options[id(predictor)])
         if "key" in options:
             options["key"] = (self.key, self.axis, index)
-        self.predictor.set_image(self._image(index), **options)
-        if hasattr(self.predictor, "predict_proba"):
-            proba = np.asarray(self.predictor.predict_proba(scribbles, prev))
+        predictor.set_image(self._image(index), **options)
+        if hasattr(predictor, "predict_proba"):
+            proba = np.asarray(predictor.predict_proba(scribbles, prev))
             classes = [int(c) for c in np.unique(scribbles) if c > 0]
             return labels_from_proba(proba, classes, scribbles), proba
-        labels = np.asarray(self.predictor.predict(scribbles, prev))
+        labels = np.asarray(predictor.predict(scribbles, prev))
         if labels.shape != scribbles.shape:
             raise InputError(
-                f"{type(self.predictor).__name__}.predict returned shape {labels.shape} for a slice of shape "
+                f"{type(predictor).__name__}.predict returned shape {labels.shape} for a slice of shape "
                 f"{scribbles.shape}; a predictor must return one label per pixel"
             )
         return labels.astype(np.int32), None
@@ -679,7 +693,7 @@ class VolumeSegmenter:
         The Session's signature: ``prepare(items, kind=...)`` with ``items`` (key, image) pairs, the keys
         and kind being those ``set_image`` gets, so ``set_image`` then finds the features cached.
         """
-        prepare = getattr(self.predictor, "prepare", None)
+        prepare = getattr(self.propagator, "prepare", None)
         if prepare is None or self.settings.prefetch <= 0:
             return
         ahead = [i for i in range(index, index + d * self.settings.prefetch, d) if 0 <= i < self.n_slices]

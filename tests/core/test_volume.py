@@ -370,3 +370,28 @@ def test_a_float_slice_index_is_named_as_such():
     seg = VolumeSegmenter(np.zeros((40, 8, 8), np.float32), Nothing())
     with pytest.raises(InputError, match=r"slice index 3.0 is not an integer.*e.g. 3"):
         seg.lock(3.0)
+
+
+class Counting(NearestMeanPredictor):
+    """NearestMeanPredictor that counts its predictions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def predict_proba(self, scribbles, prev=None):
+        self.calls += 1
+        return super().predict_proba(scribbles, prev)
+
+
+def test_a_propagator_takes_the_propagation_steps_and_the_predictor_the_users_slices(ball):
+    gt, volume = ball
+    user, carrier = Counting(), Counting()
+    seg = VolumeSegmenter(volume, user, background=2, propagator=carrier)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    assert (user.calls, carrier.calls) == (1, 0)
+    result = seg.propagate(20)
+    assert user.calls == 1 and carrier.calls >= len(result.written) > 5
+    assert dice(seg.labels == 1, gt) > 0.9
+    with pytest.raises(InputError, match="is not a predictor"):
+        VolumeSegmenter(volume, user, propagator=object())

@@ -178,6 +178,29 @@ def test_every_volume_button_and_step_wise_propagation(make_napari_viewer):
     assert np.any(committed[7] == 1)
 
 
+def test_the_model_propagates_with_growcut_unless_the_switch_is_off(make_napari_viewer):
+    """The shipped model segments the scribbled slice; "Propagate >" carries it with GrowCut while the
+    switch is on, with the model once it is ticked off."""
+    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
+    widget.model_combo.setCurrentText("default")
+    assert widget.propagate_growcut.isChecked()  # on by default
+    layer = widget.scribble_layer
+    layer.brush_size = 2
+    user.drag(layer, [(20, 15), (20, 25)])
+    user.key("2", "Alt")
+    user.drag(layer, [(2, 2), (2, 30)])
+    user.click(widget, "Propagate >")
+    volume = next(iter(widget.segmenter._volumes.values()))
+    assert type(volume.predictor).__name__ == "Session" and volume.propagator.name == "growcut"
+    assert widget._key == (0, 11) and np.any(widget.committed_layer.data[11] == 1)
+    user.tick(widget.propagate_growcut)
+    assert not widget.propagate_growcut.isChecked()
+    user.click(widget, "Propagate >")
+    volume = next(iter(widget.segmenter._volumes.values()))
+    assert volume.propagator is volume.predictor and widget._key == (0, 12)
+    assert np.any(widget.committed_layer.data[12] == 1)
+
+
 def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     from qtpy.QtWidgets import QFileDialog
 

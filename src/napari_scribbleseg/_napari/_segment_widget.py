@@ -132,6 +132,15 @@ class SegmentWidget(QWidget):
         self.connected.setChecked(True)
         on(self.connected.toggled, self._model_changed)
         model.addRow(self.connected)
+        self.propagate_growcut = QCheckBox("model: propagate across slices with GrowCut")
+        self.propagate_growcut.setToolTip(
+            "With the model as predictor, propagation carries a slice to its neighbours with GrowCut's geodesic "
+            "competition; the model still segments every slice you scribble. On the dev volumes this carries "
+            "a slice further than the model does (docs/BENCHMARKS.md, Volumes). Untick to propagate with the model."
+        )
+        self.propagate_growcut.setChecked("growcut" in available_predictors())
+        on(self.propagate_growcut.toggled, self._apply_propagator)
+        model.addRow(self.propagate_growcut)
 
         self.classes = ClassTable()
         on(self.classes.changed, self._apply_colors)
@@ -251,6 +260,7 @@ class SegmentWidget(QWidget):
         committed = self._committed_layer_for(layer, shape)
         predictor = self._ensure_predictor()
         self.segmenter = self._segmenter_for(predictor, data, layer)
+        self._apply_propagator()
         self.image_layer = layer
         self.scribble_layer = scribbles
         self.committed_layer = committed
@@ -362,6 +372,15 @@ class SegmentWidget(QWidget):
         self.classes.select(int(event.source.selected_label))
 
     # model --------------------------------------------------------------------------------------
+    def _apply_propagator(self) -> None:
+        """With the model as predictor and the switch on, hand the controller GrowCut for the propagation
+        steps (measured for the model only); every other predictor propagates itself."""
+        if self.segmenter is not None:
+            from napari_scribbleseg.session import Session
+
+            growcut = self.propagate_growcut.isChecked() and isinstance(self.segmenter.predictor, Session)
+            self.segmenter.set_propagator(get_predictor("growcut") if growcut else None)
+
     def set_predictor(self, predictor: Predictor | str) -> None:
         """Use ``predictor`` (a name of :func:`get_predictor` or a predictor object) from now on."""
         if isinstance(predictor, str):
@@ -372,6 +391,7 @@ class SegmentWidget(QWidget):
             self._predictor = get_predictor(predictor)
         if self.segmenter is not None:
             self.segmenter.set_predictor(self._predictor)
+            self._apply_propagator()
             self.predict()
 
     def _ensure_predictor(self) -> Predictor:
