@@ -151,13 +151,18 @@ def _volume(make_napari_viewer, balls: list[tuple[int, int]]):
     return viewer, widget, user
 
 
-def test_every_volume_button_and_step_wise_propagation(make_napari_viewer):
-    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
+def _object_and_background(widget, user, obj: list, background: list) -> None:
+    """Drag a class-1 stroke along ``obj`` and, after Alt+2, a class-2 stroke along ``background``."""
     layer = widget.scribble_layer
     layer.brush_size = 2
-    user.drag(layer, [(20, 17), (20, 23)])
+    user.drag(layer, obj)
     user.key("2", "Alt")
-    user.drag(layer, [(2, 2), (2, 8)])
+    user.drag(layer, background)
+
+
+def test_every_volume_button_and_step_wise_propagation(make_napari_viewer):
+    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
+    _object_and_background(widget, user, [(20, 17), (20, 23)], [(2, 2), (2, 8)])
     user.click(widget, "Propagate >")
     assert widget._key == (0, 11)
     user.click(widget, "Propagate >")  # again: from the propagated slice, one more step
@@ -184,11 +189,7 @@ def test_the_model_propagates_with_growcut_unless_the_switch_is_off(make_napari_
     viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
     widget.model_combo.setCurrentText("default")
     assert widget.propagate_growcut.isChecked()  # on by default
-    layer = widget.scribble_layer
-    layer.brush_size = 2
-    user.drag(layer, [(20, 15), (20, 25)])
-    user.key("2", "Alt")
-    user.drag(layer, [(2, 2), (2, 30)])
+    _object_and_background(widget, user, [(20, 15), (20, 25)], [(2, 2), (2, 30)])
     user.click(widget, "Propagate >")
     volume = next(iter(widget.segmenter._volumes.values()))
     assert type(volume.predictor).__name__ == "Session" and volume.propagator.name == "growcut"
