@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictor", default="growcut", help="a get_predictor name (default: growcut)")
     parser.add_argument("--arch", default=None, help="time a Session on this untrained architecture instead")
+    parser.add_argument("--propagator", default=None, help="a get_predictor name for the propagation steps (e.g. growcut)")
     parser.add_argument("--slices", type=int, default=150)
     parser.add_argument("--size", type=int, default=240)
     args = parser.parse_args()
@@ -73,7 +74,12 @@ def main() -> None:
     # an untrained network segments nothing, so it must not stop on area either (timing only)
     untrained = {"min_area_mm2": 0.0, "appearance_z": None} if args.arch else {}
     settings = PropagationSettings(min_confidence=0.0, **untrained)
-    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=settings)
+    propagator = get_predictor(args.propagator) if args.propagator else None
+    if propagator is not None:
+        name = f"{name} + {args.propagator} propagating"
+        propagator.set_image(image[-1])
+        propagator.predict(user)
+    seg = VolumeSegmenter(image, predictor, kind="mr", background=2, settings=settings, propagator=propagator)
     seg.segment_slice(0, user)
     if args.arch:  # ... nor slice 0: start from its true labels, as if the user had corrected them
         seg.labels[0] = np.where(gt[0], 1, 2)
@@ -84,6 +90,7 @@ def main() -> None:
 
     # the peer: the same predictor calls on every slice, scribbles and previous mask given (from the ground truth)
     given = [derive_scribbles(np.where(gt[z], 1, 0), [1], 2, (1.0, 1.0), 3.0, 2.0) for z in range(args.slices + 1)]
+    predictor = propagator or predictor  # the peer runs what the propagation steps run
     clear_cache = getattr(predictor, "clear_cache", None)
     if clear_cache is not None:  # a Session keeps the features propagation computed: the peer computes its own
         clear_cache()
