@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
-from napari_scribbleseg.model.guidance import slic_superpixels
+from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
 from napari_scribbleseg.model.interaction import decide_labels, head_inputs, paste_logits
 from training.items import TrainItem
 
@@ -58,6 +58,24 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
     return load_checkpoint(path, map_location=map_location).train()
 
 
+def _widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tensor]:
+    """The checkpoint's weights for a guidance kind with more history channels: the extra input channels
+    of the history encoder start at zero, so the model begins exactly where the checkpoint was and learns
+    how much to use the new cue. Kinds whose shared channels differ raise InputError."""
+    from napari_scribbleseg.errors import InputError
+    from napari_scribbleseg.model.guidance import guidance_layout
+
+    old, new = guidance_layout(ckpt["config"].get("guidance", "binary")), guidance_layout(guidance)
+    if new[: len(old)] != old:
+        raise InputError(f"guidance {guidance!r} does not extend the checkpoint's {old}; fine-tune from a model with those channels")
+    state = dict(ckpt["state_dict"])
+    key = next(k for k in state if k.endswith("hist_enc.0.weight"))
+    weight = state[key]
+    extra = torch.zeros((weight.shape[0], len(new) - len(old), *weight.shape[2:]), dtype=weight.dtype)
+    state[key] = torch.cat([weight, extra], 1)
+    return state
+
+
 def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
     """The checkpoint's model with the recipe's ``model.config`` values applied, in train mode.
 
@@ -69,6 +87,8 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
 
     ckpt = read_checkpoint(path)
     wanted = cfg.get("model", {}).get("config", {}) or {}
+    if wanted.get("guidance", ckpt["config"].get("guidance")) != ckpt["config"].get("guidance"):
+        ckpt = {**ckpt, "state_dict": _widen_guidance(ckpt, wanted["guidance"])}
     try:
         return load_checkpoint({**ckpt, "config": {**ckpt["config"], **wanted}}).train()
     except InputError as err:
@@ -89,8 +109,10 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
     for i, item in enumerate(items):
         ks = list(item.scribbled_classes)
         cls = np.asarray(ks)
-        superpixels = slic_superpixels(item.image.astype(np.float32) / 255) if cfg.guidance == "superpixel" else None
-        inputs = head_inputs(cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels)
+        rgb = item.image.astype(np.float32) / 255
+        superpixels = slic_superpixels(rgb) if cfg.guidance == "superpixel" else None
+        colour = colour_bins(rgb) if cfg.guidance == "colour" else None
+        inputs = head_inputs(cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels, colour=colour)
         crop = inputs.crop
         prev_rows.append(np.zeros((len(ks), *shape), bool) if inputs.prev is None else inputs.prev.numpy())
         guides.append(inputs.guidance)

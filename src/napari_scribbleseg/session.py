@@ -48,6 +48,7 @@ class _ImageState:
     shape: tuple[int, int]
     features: dict[str, torch.Tensor]
     superpixels: np.ndarray | None = None
+    colour: Any = None  # guidance "colour": the image's ColourBins
     last_labels: np.ndarray | None = None
     last_current: np.ndarray | None = None
     last_prediction: np.ndarray | None = None  # what predict returned last on this image
@@ -473,7 +474,7 @@ class Session:
 
         inputs = head_inputs(
             self.config, labels, classes, current, prev_labels, self.head_size, zoom_in=self.zoom_in,
-            superpixels=state.superpixels, extreme_points=extreme_points, extreme_disks=disks,
+            superpixels=state.superpixels, extreme_points=extreme_points, extreme_disks=disks, colour=state.colour,
         )
         with torch.inference_mode():
             guidance = inputs.guidance.to(self.device, self.dtype)
@@ -518,7 +519,7 @@ class Session:
         import cv2
 
         from napari_scribbleseg.imaging import to_rgb_float
-        from napari_scribbleseg.model.guidance import slic_superpixels
+        from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
 
         rgb = to_rgb_float(image, kind=kind, window=window, intensity=intensity)
         h, w = rgb.shape[:2]
@@ -527,9 +528,12 @@ class Session:
         small = cv2.resize(rgb, (ew, eh), interpolation=interp) if (eh, ew) != (h, w) else rgb
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
+        colour = colour_bins(rgb) if self.config.guidance == "colour" else None
         nbytes = sum(t.numel() * t.element_size() for t in features.values())
-        nbytes += 0 if superpixels is None else superpixels.nbytes
-        return _ImageState((h, w), features, superpixels, nbytes=nbytes, encoder_input=None if self.recycle else small)
+        nbytes += sum(0 if cue is None else cue.nbytes for cue in (superpixels, colour))
+        return _ImageState(
+            (h, w), features, superpixels, colour, nbytes=nbytes, encoder_input=None if self.recycle else small
+        )
 
     def _encode(self, small: np.ndarray) -> dict[str, torch.Tensor]:
         import torch

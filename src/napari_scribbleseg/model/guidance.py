@@ -7,7 +7,11 @@ One implementation for training and inference. Three kinds, chosen by ``ModelCon
   centroid to the nearest centroid of a superpixel touched by the class's positive (negative)
   strokes, and the superpixel-aligned box around the positive strokes;
 - ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object; their box
-  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_masks`).
+  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_masks`);
+- ``"colour"``: adds each class's colour likelihood on this image (issue 15's image-specific cue):
+  P(class | colour) from histograms of the class's strokes against every other class's strokes (the
+  whole image while no other class is scribbled), :func:`colour_likelihood`. The network learns when to
+  trust it; applied blindly, such a model hurts where colour does not separate the objects.
 
 Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
 earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
@@ -20,6 +24,7 @@ survive shrinking; dense ones are sampled bilinearly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +34,7 @@ if TYPE_CHECKING:
 
     from napari_scribbleseg.model.crop import CropTransform
 
-GUIDANCE_KINDS = ("binary", "superpixel", "extreme")
+GUIDANCE_KINDS = ("binary", "superpixel", "extreme", "colour")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
 SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
 EXTREME_DIAMETER = 6
@@ -44,6 +49,8 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
         return (*base, "extreme")
     if kind == "superpixel":
         return (*base, *SUPERPIXEL_CHANNELS)
+    if kind == "colour":
+        return (*base, "colour")
     raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
 
 
@@ -57,6 +64,7 @@ def guidance_crops(
     kind: str = "binary",
     superpixels: np.ndarray | None = None,
     extreme: dict[int, np.ndarray] | None = None,
+    colour: ColourBins | None = None,
 ) -> torch.Tensor:
     """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
 
@@ -84,6 +92,8 @@ def guidance_crops(
         For ``kind="superpixel"`` (:func:`slic_superpixels`).
     extreme : dict {class: (N, 2) (row, col)}, optional
         Extreme points per class for ``kind="extreme"``, drawn as 6-px disks.
+    colour : ColourBins, optional
+        For ``kind="colour"`` (:func:`colour_bins` of the image, computed once per image).
 
     Returns
     -------
@@ -138,6 +148,11 @@ def guidance_crops(
         sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
         for i, name in enumerate(SUPERPIXEL_CHANNELS):
             channels[name] = sp_crop[:, i : i + 1]
+    elif kind == "colour":
+        if colour is None:
+            raise ValueError("guidance 'colour' needs the image's colour bins (colour_bins)")
+        likelihood = torch.from_numpy(colour_likelihood(colour, labels, classes)).to(device)
+        channels["colour"] = crop.to_crop(likelihood[:, None], out_size)
     return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
 
 
@@ -149,6 +164,7 @@ def guidance_maps(
     kind: str = "binary",
     superpixels: np.ndarray | None = None,
     extreme: dict[int, np.ndarray] | None = None,
+    colour: ColourBins | None = None,
 ) -> np.ndarray:
     """The guidance channels at image resolution (no crop): (K, G, H, W) float32 numpy.
 
@@ -161,7 +177,61 @@ def guidance_maps(
     if classes is None:
         classes = [int(c) for c in np.unique(labels) if c > 0]
     crop = CropTransform.full(labels.shape, len(classes))
-    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme).numpy()
+    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme, colour).numpy()
+
+
+@dataclass(frozen=True)
+class ColourBins:
+    """An image's pixels binned by colour, once per image: ``index`` (H, W) int bin of each pixel on a
+    ``grid`` of bins (RGB 8 x 8 x 8; a grey image 64 x 1 x 1) and the image's own ``histogram``."""
+
+    index: np.ndarray
+    grid: tuple[int, int, int]
+    histogram: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.index.nbytes + self.histogram.nbytes)
+
+
+def colour_bins(rgb: np.ndarray) -> ColourBins:
+    """Bin an (H, W, 3) float image in [0, 1] by colour (:class:`ColourBins`); grey images by intensity."""
+    rgb = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0)
+    grey = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    grid = (64, 1, 1) if grey else (8, 8, 8)
+    q = [np.minimum((rgb[..., c] * n).astype(np.int32), n - 1) for c, n in enumerate(grid)]
+    index = ((q[0] * grid[1] + q[1]) * grid[2] + q[2]).astype(np.int32)
+    histogram = np.bincount(index.ravel(), minlength=int(np.prod(grid))).astype(np.float64)
+    return ColourBins(index, grid, histogram)
+
+
+def colour_likelihood(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
+    """(K, H, W) float32 P(class k | colour) in [0, 1] from stroke histograms on one image.
+
+    Class k's strokes give its colour density; the strokes of every other class give the rival density
+    (the whole image's while no other class has strokes). Both are smoothed over neighbouring bins
+    (Gaussian, ``smoothing`` bins) and compared per bin: density_k / (density_k + density_rival).
+    """
+    from scipy.ndimage import gaussian_filter
+
+    labels = np.asarray(labels)
+    n = int(np.prod(bins.grid))
+    sigma = [smoothing if g > 1 else 0.0 for g in bins.grid]
+
+    def density(counts: np.ndarray) -> np.ndarray:
+        smooth = gaussian_filter(counts.reshape(bins.grid), sigma, mode="constant").ravel()
+        return smooth / max(float(smooth.sum()), 1e-12)
+
+    scribbled = labels > 0
+    out = np.empty((len(classes), *labels.shape), np.float32)
+    for i, k in enumerate(classes):
+        own = np.bincount(bins.index[labels == k], minlength=n).astype(np.float64)
+        rival_pixels = scribbled & (labels != k)
+        rival = np.bincount(bins.index[rival_pixels], minlength=n).astype(np.float64) if rival_pixels.any() else bins.histogram
+        p, q = density(own), density(rival)
+        ratio = (p + 1e-6) / (p + q + 2e-6)
+        out[i] = ratio[bins.index]
+    return out
 
 
 def own_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:

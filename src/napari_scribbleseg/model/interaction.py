@@ -48,6 +48,7 @@ def head_inputs(
     superpixels: np.ndarray | None = None,
     extreme_points: dict | None = None,
     extreme_disks: dict | None = None,
+    colour: Any = None,
 ) -> HeadInputs:
     """The head's inputs for ``classes`` of one (H, W) image.
 
@@ -60,7 +61,7 @@ def head_inputs(
     crop = CropTransform.around(must_hold, shape, config.zoom_expand, config.zoom_min_size)
     prev_t = None if prev is None else torch.from_numpy(np.asarray(prev)[None] == cls[:, None, None])
     guidance = guidance_crops(
-        scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points
+        scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points, colour
     )
     return HeadInputs(guidance, crop, prev_t)
 
