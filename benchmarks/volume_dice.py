@@ -83,9 +83,11 @@ ACDC_TARGETS = {"rv": 1, "myo": 2, "lv": 3}
 ACDC_DEFAULT_PATIENTS = tuple(range(76, 101, 3))  # 9 of the 25 validation patients
 
 
-def load_tasks(sets: tuple[str, ...] = ("brats6", "totalseg", "acdc"), acdc_patients=ACDC_DEFAULT_PATIENTS) -> list[Task]:
+def load_tasks(
+    sets: tuple[str, ...] = ("brats6", "totalseg", "acdc"), acdc_patients=ACDC_DEFAULT_PATIENTS, cases: int | None = None
+) -> list[Task]:
     tasks = []
-    folders = sorted((DATA / "brats2015").iterdir())
+    folders = sorted((DATA / "brats2015").iterdir())[:cases]
     if "brats_all" not in sets:
         folders = [f for f in folders if "pat0006" in f.name] if "brats6" in sets else []
     for folder in folders:
@@ -237,6 +239,8 @@ def main() -> None:
     parser.add_argument("--acdc-patients", nargs="+", type=int, default=list(ACDC_DEFAULT_PATIENTS),
                         help="ACDC validation patients (76-100) whose end-diastole volume is used")
     parser.add_argument("--ckpt", nargs="*", default=[], metavar="NAME=PATH", help="also a Session on this checkpoint")
+    parser.add_argument("--cases", type=int, default=None,
+                        help="with --sets brats_all: the first N BraTS cases (the earlier tables: --sets brats_all totalseg)")
     parser.add_argument("--csv", type=Path, default=None, help="write every row here")
     parser.add_argument("--plot", type=Path, default=None, help="write the Dice-vs-slices figure (PNG) here")
     parser.add_argument("--from-csv", type=Path, default=None, help="summarise and plot a CSV of an earlier run")
@@ -268,7 +272,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
     ckpts = dict(spec.partition("=")[::2] for spec in args.ckpt)
     makers = {name: (lambda name=name: tuple(make(n) for n in name.split("+"))) for name in [*args.predictors, *ckpts]}
-    for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients)):
+    for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients), args.cases):
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
         rw3d_done = False
         for name, build in makers.items():
