@@ -125,6 +125,35 @@ def merge_owned(
     return committed, written
 
 
+class CommitLedger:
+    """What accepts wrote into each committed label volume, so a later accept replaces only its own pixels.
+
+    A target is named by a token the caller keeps with the committed layer (the widget stores one in the
+    layer's metadata), never by ``id(layer)``: Python reuses the id of a freed object, and a new layer would
+    inherit the old one's record. The ledger outlives a restart on the same committed layer.
+    """
+
+    def __init__(self) -> None:
+        self._written: dict[str, np.ndarray] = {}
+
+    def merge(
+        self, target: str, shape: tuple[int, ...], key: SliceKey, committed: np.ndarray, labels: np.ndarray,
+        background: Iterable[int] = (),
+    ) -> np.ndarray:
+        """``committed`` (slice ``key`` of the target, whose full shape is ``shape``) with ``labels`` merged in
+        by :func:`merge_owned`; records what was written."""
+        written = self._written.get(target)
+        if written is None or written.shape != tuple(shape):
+            written = self._written[target] = np.zeros(tuple(shape), np.int32)
+        index = slice_key(key)
+        merged, written[index] = merge_owned(committed, written[index], labels, background)
+        return merged
+
+    def forget(self, target: str) -> None:
+        """Drop the record of ``target`` (its layer is gone)."""
+        self._written.pop(target, None)
+
+
 class InteractiveSegmenter:
     """One image (or volume) being segmented interactively with one predictor.
 

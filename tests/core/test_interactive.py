@@ -234,3 +234,26 @@ def test_a_drag_with_live_updates_gives_the_model_the_whole_stroke_on_mouse_up()
     np.testing.assert_array_equal(live.currents[-1], whole)
     np.testing.assert_array_equal(live.currents[0][5, 2:9], True)  # mid-drag: the stroke so far
     assert live.currents[0].sum() == 7
+
+
+def test_the_commit_ledger_replaces_only_what_its_own_accepts_wrote():
+    from napari_scribbleseg.interactive import CommitLedger
+
+    ledger = CommitLedger()
+    committed = np.zeros((4, 6), np.int32)
+    committed[0, 0] = 7  # the user's own label: never overwritten
+    first = np.zeros((4, 6), np.int32)
+    first[:, :3] = 1
+    committed = ledger.merge("a", (4, 6), (), committed, first)
+    assert committed[0, 0] == 7 and committed[1:, :3].min() == 1
+    committed[3, 0] = 5  # repainted by hand after the accept: now theirs
+    second = np.zeros((4, 6), np.int32)
+    second[:, 3:] = 1  # the object moved: our old pixels are released, the new ones taken
+    committed = ledger.merge("a", (4, 6), (), committed, second)
+    assert committed[0, 0] == 7 and committed[3, 0] == 5
+    assert not committed[1:3, :3].any() and committed[:, 3:].min() == 1
+    other = ledger.merge("b", (4, 6), (), committed, first)  # another target knows nothing of "a"'s pixels
+    assert other[:, 3:].min() == 1 and other[1:3, :3].min() == 1
+    ledger.forget("a")
+    again = ledger.merge("a", (4, 6), (), committed, np.zeros((4, 6), np.int32))
+    assert again[:, 3:].min() == 1  # forgotten: what it wrote is no longer ours to release

@@ -15,6 +15,7 @@ Alt+Up propagates through the object.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from qtpy.QtWidgets import (
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.instances import InstanceAnnotator
-from napari_scribbleseg.interactive import InteractiveSegmenter, Result, merge_owned
+from napari_scribbleseg.interactive import CommitLedger, InteractiveSegmenter, Result
 from napari_scribbleseg.slicing import slice_key
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
@@ -49,6 +50,8 @@ from napari_scribbleseg._napari._signals import on, start_worker
 
 NEW = "<new>"
 DEVICES = ["auto", "cpu", "cuda", "mps"]
+#: key of the committed layer's metadata naming it in the accept ledger (interactive.CommitLedger)
+COMMIT_TOKEN = "scribbleseg_commit_token"
 
 
 def synchronous() -> bool:
@@ -69,7 +72,7 @@ class SegmentWidget(QWidget):
         self.committed_layer: Labels | None = None
         self._predictor: Predictor | None = None
         self._checkpoint: str | None = None
-        self._owned: dict[int, np.ndarray] = {}  # id(committed layer) -> label an accept wrote per pixel (0: none)
+        self._ledger = CommitLedger()  # what accepts wrote into each committed layer (by its metadata token)
         self._key: tuple = ()
         self._worker: Any = None
         self._pending = None
@@ -240,7 +243,8 @@ class SegmentWidget(QWidget):
             self.committed_layer = None
         # state keyed by id(layer): Python reuses the id of a freed layer for a new one, which would
         # otherwise inherit it (a scribble layer never connected, user labels taken for ours)
-        self._owned.pop(id(removed), None)
+        if isinstance(removed, Labels) and COMMIT_TOKEN in removed.metadata:
+            self._ledger.forget(removed.metadata[COMMIT_TOKEN])
         if id(removed) in self._connected:
             self._disconnect_scribbles(removed)
             self._shape_redo.clear()
@@ -785,13 +789,11 @@ class SegmentWidget(QWidget):
         if layer is None or layer not in self.viewer.layers:
             layer = self.committed_layer = self._committed_layer_for(self.image_layer, _layers.spatial_shape(self.image_layer))
             self._apply_colors()
-        # the values written, not a mask: a pixel the user has since repainted by hand is no longer ours
-        owned = self._owned.setdefault(id(layer), np.zeros(layer.data.shape, np.int32))
-        index = slice_key(key)
-        committed, owned_slice = merge_owned(
-            _layers.labels_slice(layer, key), owned[index], labels, background=self.classes.background()
+        # the ledger keeps the values written, not a mask: a pixel the user has since repainted is theirs
+        token = layer.metadata.setdefault(COMMIT_TOKEN, uuid.uuid4().hex)
+        committed = self._ledger.merge(
+            token, tuple(layer.data.shape), key, _layers.labels_slice(layer, key), labels, self.classes.background()
         )
-        owned[index] = owned_slice
         _layers.write_slice(layer, key, committed)
 
     @notify_errors
