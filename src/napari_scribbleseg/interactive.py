@@ -19,7 +19,7 @@ import numpy as np
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.imaging import check_size
-from napari_scribbleseg.predictor import Predictor, accepts_keyword, takes_current
+from napari_scribbleseg.predictor import Predictor, accepts_keyword, available_predictors, get_predictor, takes_current
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
 from napari_scribbleseg.slicing import slice_key
 
@@ -123,6 +123,38 @@ def merge_owned(
     committed[take] = labels[take]
     written[take] = labels[take]
     return committed, written
+
+
+def make_predictor(name: str, device: str = "auto", connected: bool = True, checkpoint: str | None = None) -> Predictor:
+    """The predictor the widget's model box names: the shipped model (or ``checkpoint``) as a Session on
+    ``device``, or a classical peer; ``connected`` keeps each class to the parts touching its strokes
+    (:mod:`napari_scribbleseg.connected`)."""
+    if name != "default":
+        from napari_scribbleseg.connected import ConnectedPredictor
+
+        peer = get_predictor(name)
+        return ConnectedPredictor(peer) if connected else peer
+    if checkpoint:
+        from napari_scribbleseg.session import Session
+
+        return Session(checkpoint, device=device, connected=connected)
+    return get_predictor(name, device=device, connected=connected)
+
+
+def make_predictor_or_peer(
+    name: str, device: str = "auto", connected: bool = True, checkpoint: str | None = None
+) -> tuple[Predictor, str, str | None]:
+    """:func:`make_predictor`, or a classical peer when the model cannot be had (its weights or torch are
+    missing): (predictor, the name used, a warning saying so or None). A checkpoint the user chose is
+    never replaced: its failure raises :class:`InputError`."""
+    try:
+        return make_predictor(name, device, connected, checkpoint), name, None
+    except (ImportError, FileNotFoundError) as exc:
+        fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
+        if fallback is None or checkpoint:
+            raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc
+        warning = f"the model {name!r} is not available ({exc}); using {fallback!r} instead"
+        return make_predictor(fallback, device, connected), fallback, warning
 
 
 class CommitLedger:

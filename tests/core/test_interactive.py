@@ -257,3 +257,22 @@ def test_the_commit_ledger_replaces_only_what_its_own_accepts_wrote():
     ledger.forget("a")
     again = ledger.merge("a", (4, 6), (), committed, np.zeros((4, 6), np.int32))
     assert again[:, 3:].min() == 1  # forgotten: what it wrote is no longer ours to release
+
+
+def test_a_missing_model_falls_back_to_a_peer_with_a_warning_but_a_chosen_checkpoint_never_does(monkeypatch):
+    from napari_scribbleseg import interactive
+
+    real = interactive.make_predictor
+
+    def without_torch(name, device="auto", connected=True, checkpoint=None):
+        if name == "default":
+            raise ImportError("No module named 'torch'")
+        return real(name, device, connected, checkpoint)
+
+    monkeypatch.setattr(interactive, "make_predictor", without_torch)
+    predictor, used, warning = interactive.make_predictor_or_peer("default")
+    assert used == "growcut" and "torch" in warning and "using 'growcut'" in warning
+    assert hasattr(predictor, "predict")
+    with pytest.raises(InputError, match="not available .* pick another model"):
+        interactive.make_predictor_or_peer("default", checkpoint="mine.pt")
+    assert interactive.make_predictor_or_peer("growcut")[1:] == ("growcut", None)

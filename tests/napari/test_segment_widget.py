@@ -213,11 +213,13 @@ def test_load_checkpoint_builds_the_model_once(segment, monkeypatch):
     built, errors = [], []
     monkeypatch.setattr(_notify, "report", lambda exc: errors.append(exc))
 
-    def build(name):
-        built.append((name, widget._checkpoint))
+    def build(name, device="auto", connected=True, checkpoint=None):
+        built.append((name, checkpoint))
         raise FileNotFoundError("no such checkpoint")
 
-    monkeypatch.setattr(widget, "_build_predictor", build)
+    from napari_scribbleseg import interactive
+
+    monkeypatch.setattr(interactive, "make_predictor", build)
     widget.load_checkpoint("missing.pt")
     assert built == [("default", "missing.pt")]  # one load, not one per combo-box signal
     assert len(errors) == 1 and "missing.pt" not in str(widget._checkpoint)

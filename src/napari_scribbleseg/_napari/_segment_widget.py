@@ -38,7 +38,7 @@ from qtpy.QtWidgets import (
 
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.instances import InstanceAnnotator
-from napari_scribbleseg.interactive import CommitLedger, InteractiveSegmenter, Result
+from napari_scribbleseg.interactive import CommitLedger, InteractiveSegmenter, Result, make_predictor_or_peer
 from napari_scribbleseg.slicing import slice_key
 from napari_scribbleseg.predictor import Predictor, available_predictors, get_predictor
 from napari_scribbleseg._napari import _layers
@@ -400,33 +400,16 @@ class SegmentWidget(QWidget):
 
     def _ensure_predictor(self) -> Predictor:
         if self._predictor is None:
-            name = self.model_combo.currentText()
-            try:
-                self._predictor = self._build_predictor(name)
-            except (ImportError, FileNotFoundError) as exc:  # missing weights or package: say so, use a peer
-                fallback = next((n for n in ("growcut", "random_walker") if n in available_predictors() and n != name), None)
-                if fallback is None or self._checkpoint:
-                    raise InputError(f"the model {name!r} is not available ({exc}); pick another model") from exc
-                _notify.show_warning(f"the model {name!r} is not available ({exc}); using {fallback!r} instead")
+            self._predictor, used, warning = make_predictor_or_peer(
+                self.model_combo.currentText(), self.device_combo.currentText(), self.connected.isChecked(),
+                self._checkpoint,
+            )
+            if warning is not None:  # the model is missing: say so and show the peer used instead
+                _notify.show_warning(warning)
                 self.model_combo.blockSignals(True)
-                self.model_combo.setCurrentText(fallback)
+                self.model_combo.setCurrentText(used)
                 self.model_combo.blockSignals(False)
-                name, self._predictor = fallback, self._build_predictor(fallback)
         return self._predictor
-
-    def _build_predictor(self, name: str) -> Predictor:
-        device = self.device_combo.currentText()
-        connected = self.connected.isChecked()
-        if name != "default":
-            from napari_scribbleseg.connected import ConnectedPredictor
-
-            peer = get_predictor(name)
-            return ConnectedPredictor(peer) if connected else peer
-        if self._checkpoint:
-            from napari_scribbleseg.session import Session
-
-            return Session(self._checkpoint, device=device, connected=connected)
-        return get_predictor(name, device=device, connected=connected)
 
     @notify_errors
     def _model_changed(self, _text: str = "") -> None:
