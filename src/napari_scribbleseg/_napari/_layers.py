@@ -199,3 +199,39 @@ def labels_slice_after(layer: Labels, key: tuple, atoms: list | None) -> np.ndar
             new = new[on_slice]
         painted[tuple(indices)] = new
     return painted
+
+
+class ShapeHistory:
+    """Undo / redo of strokes drawn as shapes (paths) on a Shapes scribble layer: undo takes the last shape
+    of the slice off the layer and keeps it, with its class, for redo. Qt-free (the layer is napari's)."""
+
+    def __init__(self) -> None:
+        self._taken: list[tuple[np.ndarray, str, int]] = []
+
+    def clear(self) -> None:
+        self._taken.clear()
+
+    def undo(self, layer: Shapes, on_slice: list[int]) -> bool:
+        """Remove the last of the shapes ``on_slice`` (indices into the layer); False when there is none."""
+        if not on_slice:
+            return False
+        last = on_slice[-1]
+        label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
+        self._taken.append((layer.data[last], layer.shape_type[last], label))
+        layer.selected_data = {last}
+        layer.remove_selected()
+        return True
+
+    def redo(self, layer: Shapes) -> bool:
+        """Put the shape taken last back with its class; the class picked for new shapes stays picked."""
+        if not self._taken:
+            return False
+        data, kind, label = self._taken.pop()
+        if "label" in layer.features:
+            brush = int(layer.feature_defaults["label"].iloc[0])
+            set_shape_class(layer, label)
+            layer.add(data, shape_type=kind)
+            set_shape_class(layer, brush)
+        else:
+            layer.add(data, shape_type=kind)
+        return True

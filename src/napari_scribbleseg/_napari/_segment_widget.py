@@ -78,7 +78,7 @@ class SegmentWidget(QWidget):
         self._pending = None
         self._prefetcher: Any = None
         self._connected: set[int] = set()  # ids of scribble layers whose events reach this widget
-        self._shape_redo: list[tuple] = []  # shapes taken back by undo on a Shapes scribble layer
+        self._shapes = _layers.ShapeHistory()  # shapes taken back by undo on a Shapes scribble layer
         self._propagating: Any = None
         self._cancel_propagation: Any = lambda: None
         self._writing = False  # True while the widget itself writes the scribble layer
@@ -247,7 +247,7 @@ class SegmentWidget(QWidget):
             self._ledger.forget(removed.metadata[COMMIT_TOKEN])
         if id(removed) in self._connected:
             self._disconnect_scribbles(removed)
-            self._shape_redo.clear()
+            self._shapes.clear()
         self._refresh_layer_choices()
 
     # set-up -------------------------------------------------------------------------------------
@@ -566,31 +566,11 @@ class SegmentWidget(QWidget):
             self._restore(self.segmenter.redo(self._key) if self.segmenter else None)
 
     def _shape_history(self, layer: Shapes, undo: bool) -> bool:
-        """Undo removes the last shape on the slice in view (kept for redo), redo adds it back.
-
-        The layer's data event re-predicts. Returns whether a shape was removed or added.
-        """
+        """Undo removes the last shape on the slice in view (kept for redo), redo adds it back; the layer's
+        data event re-predicts. Returns whether a shape was removed or added."""
         if undo:
-            on_slice = _layers.shapes_on_slice(layer, self._key, self.image_layer)
-            if not on_slice:
-                return False
-            last = on_slice[-1]
-            label = int(layer.features["label"].iloc[last]) if "label" in layer.features else 1
-            self._shape_redo.append((layer.data[last], layer.shape_type[last], label))
-            layer.selected_data = {last}
-            layer.remove_selected()
-            return True
-        if not self._shape_redo:
-            return False
-        data, kind, label = self._shape_redo.pop()
-        if "label" in layer.features:
-            brush = int(layer.feature_defaults["label"].iloc[0])
-            _layers.set_shape_class(layer, label)
-            layer.add(data, shape_type=kind)
-            _layers.set_shape_class(layer, brush)  # the class picked for new shapes stays picked
-        else:
-            layer.add(data, shape_type=kind)
-        return True
+            return self._shapes.undo(layer, _layers.shapes_on_slice(layer, self._key, self.image_layer))
+        return self._shapes.redo(layer)
 
     @notify_errors
     def clear(self) -> None:
