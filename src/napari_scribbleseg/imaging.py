@@ -50,15 +50,20 @@ def check_size(shape: tuple[int, int], name: str = "image") -> None:
         )
 
 
-def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Return ``image`` as an array if it is a segmentable 2-D image, else raise :class:`InputError`.
+def check_image(image: np.ndarray, name: str = "image", volume: bool = False) -> np.ndarray:
+    """Return ``image`` as an array if it is a segmentable image, else raise :class:`InputError`.
+
+    The one check of an image, for predictors, readers and the controller (which passes ``volume``).
 
     Parameters
     ----------
     image : array-like
-        (H, W) grey (any real dtype) or (H, W, 3) RGB.
+        (H, W) grey (any real dtype) or (H, W, 3) RGB; with ``volume``, a 3-D array is a (Z, Y, X) volume
+        of grey slices instead (napari's Image layer says which: its ``rgb`` flag).
     name : str
         What to call the array in error messages (``"image"``, ``"slice 12"``, a file name, ...).
+    volume : bool
+        Accept (Z, Y, X) volumes (every slice, along any axis, within :data:`MAX_IMAGE_PIXELS`).
 
     Returns
     -------
@@ -68,8 +73,9 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     Raises
     ------
     InputError
-        For 0-size, 1-D, 4-D and higher arrays, 3-D volumes, RGBA and 2-channel images, non-numeric or
-        complex dtypes and NaN/inf values; the message says how to fix each.
+        For 0-size, 1-D, 4-D and higher arrays, an axis of one pixel, 3-D volumes (unless ``volume``), RGBA
+        and 2-channel images, non-numeric or complex dtypes and NaN/inf values, and a slice over
+        :data:`MAX_IMAGE_PIXELS`; the message says how to fix each.
     """
     try:
         array = np.asarray(image)
@@ -91,7 +97,10 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
             f"{name} is {array.ndim}-D with shape {shape} (e.g. T, Z, Y, X or Z, Y, X, C); "
             f"pick a time point / channel first, e.g. {name}[t] or {name}[..., c], then one slice"
         )
-    if array.ndim == 3 and shape[-1] != 3:
+    spatial = shape if volume and array.ndim == 3 else shape[:2]
+    if array.ndim in (2, 3) and min(spatial) < 2:
+        raise InputError(f"{name} has shape {shape}; each spatial axis needs at least 2 pixels")
+    if array.ndim == 3 and shape[-1] != 3 and not volume:
         channels = shape[-1]
         if channels == 4:
             raise InputError(f"{name} is RGBA with shape {shape}; drop alpha: {name}[..., :3]")
@@ -118,6 +127,7 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
                 f"{name} contains {bad} NaN/inf values; replace NaN, e.g. np.nan_to_num(img, nan=-1024) "
                 "for CT (air in HU), nan=0 otherwise"
             )
+    check_size(sorted(spatial)[-2:], f"a slice of the {name}" if len(spatial) == 3 else name)
     return array
 
 

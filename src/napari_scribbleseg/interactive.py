@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.imaging import check_size
+from napari_scribbleseg.imaging import check_image as imaging_check_image
 from napari_scribbleseg.predictor import Predictor, accepts_keyword, available_predictors, get_predictor, takes_current
 from napari_scribbleseg.scribbles import Scribbles, as_label_map
 from napari_scribbleseg.slicing import slice_key
@@ -29,28 +29,16 @@ SliceKey = tuple
 def check_image(image: np.ndarray, rgb: bool = False) -> np.ndarray:
     """Return ``image`` if it can be segmented, else raise :class:`InputError` naming the fix.
 
-    Accepts (H, W) grey, (H, W, 3) RGB (``rgb=True``) and (Z, Y, X) volumes of real numbers.
+    Accepts (H, W) grey, (H, W, 3) RGB (``rgb=True``, as napari's layer says) and (Z, Y, X) volumes of real
+    numbers: :func:`napari_scribbleseg.imaging.check_image`, the one image check, with ``volume=not rgb``.
     """
     image = np.asarray(image)
-    if image.dtype == bool or not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
-        raise InputError(f"the image has dtype {image.dtype}; use a grey, RGB or volume image of numbers")
-    spatial = image.shape[:-1] if rgb else image.shape
-    if rgb and image.shape[-1] != 3:
+    if rgb and (image.ndim != 3 or image.shape[-1] != 3):
         raise InputError(
-            f"the image has {image.shape[-1]} channels; use an RGB image (drop alpha) or split the channels "
-            "into separate layers and pick one"
+            f"the image is marked RGB but has shape {image.shape}; use an (H, W, 3) RGB image (drop alpha) or "
+            "split the channels into separate layers and pick one"
         )
-    if len(spatial) not in (2, 3) or (rgb and len(spatial) != 2):
-        kind = "RGB volume" if rgb else f"{len(spatial)}-D image"
-        raise InputError(
-            f"the image is a {kind} with shape {image.shape}; pick one 2-D image or a 3-D (Z, Y, X) volume "
-            "(e.g. one time point or one channel: Layer > Split stack)"
-        )
-    if min(spatial) < 2:
-        raise InputError(f"the image has shape {image.shape}; each spatial axis needs at least 2 pixels")
-    plane = sorted(spatial)[-2:]
-    check_size(plane, "a slice of the image")
-    return image
+    return imaging_check_image(image, "image", volume=not rgb)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ def test_reaccept_keeps_a_hand_edit_of_a_pixel_it_wrote():
     [
         (np.zeros((2, 3, 8, 8)), False, "4-D"),
         (np.zeros((8, 8, 4)), True, "channels"),
-        (np.zeros((8, 8), bool), False, "dtype"),
+        (np.zeros((8, 8), np.complex64), False, "complex dtype"),
+        (np.zeros((6, 1, 8)), False, "at least 2"),  # a volume with a one-pixel axis
         (np.zeros((1, 8)), False, "at least 2"),
     ],
 )
