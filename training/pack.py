@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from napari_scribbleseg.baselines.common import working_shape
+from napari_scribbleseg.imaging import working_shape
 from napari_scribbleseg.errors import InputError
 
 PLACEHOLDER = "${data}"

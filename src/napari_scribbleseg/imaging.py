@@ -131,6 +131,16 @@ def check_image(image: np.ndarray, name: str = "image", volume: bool = False) ->
     return array
 
 
+def working_shape(shape: tuple[int, int], max_side: int | None) -> tuple[int, int]:
+    """(h, w) of ``shape`` scaled so its longer side is at most ``max_side`` (None: unchanged): the size a
+    classical peer computes at, and the size training's data pack stores images at."""
+    h, w = shape
+    if max_side is None or max(h, w) <= max_side:
+        return h, w
+    scale = max_side / max(h, w)
+    return max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+
+
 def ct_window(hu: np.ndarray, level: float, width: float) -> np.ndarray:
     """Map Hounsfield units through a CT window to float32 in [0, 1].
 

@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "default.pt"
 
 
-class StaleRequestError(RuntimeError):
-    """A request was dropped because a newer one was issued or it was cancelled (see :meth:`Session.cancel`)."""
-
-
 @dataclass
 class _ImageState:
     """What the Session keeps per image or slice: features and the last scribbles seen."""
@@ -134,9 +130,9 @@ class Session:
     Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
     threads. Between two calls another thread may set another image or predict on this one: a thread
     that shares the Session passes the key ``set_image`` returned and the stroke it drew,
-    ``predict(s, prev, image=key, current=stroke)``, and then gets what it would get alone. To drop stale work, take an id with :meth:`new_request` and pass it to ``predict``:
-    a request whose id is no longer the newest (or that was :meth:`cancel`-led) raises
-    :class:`StaleRequestError` instead of returning, before and after its computation.
+    ``predict(s, prev, image=key, current=stroke)``, and then gets what it would get alone. Which result
+    is still wanted is the caller's decision (the controller, :mod:`napari_scribbleseg.interactive`, drops
+    stale ones by request order), not the Session's.
     """
 
     def __init__(
@@ -187,8 +183,6 @@ class Session:
         self._key: Hashable | None = None
         self._lock = threading.RLock()
         self._id_lock = threading.Lock()
-        self._newest_request = 0
-        self._cancelled_upto = 0
 
     # ------------------------------------------------------------------ images
     @property
@@ -304,33 +298,11 @@ class Session:
             self._cache.clear()
             self._key = None
 
-    # ------------------------------------------------------------------ requests
-    def new_request(self) -> int:
-        """A new request id; every older id becomes stale."""
-        with self._id_lock:
-            self._newest_request += 1
-            return self._newest_request
-
-    def cancel(self, request_id: int | None = None) -> None:
-        """Drop request ``request_id`` and all older ones (default: every request issued so far)."""
-        with self._id_lock:
-            # never past the newest id issued: a later request must not be born cancelled
-            upto = self._newest_request if request_id is None else min(int(request_id), self._newest_request)
-            self._cancelled_upto = max(self._cancelled_upto, upto)
-
-    def _check_request(self, request_id: int | None) -> None:
-        if request_id is None:
-            return
-        with self._id_lock:
-            if request_id < self._newest_request or request_id <= self._cancelled_upto:
-                raise StaleRequestError(f"request {request_id} was superseded or cancelled")
-
     # ------------------------------------------------------------------ prediction
     def predict(
         self,
         scribbles: np.ndarray,
         prev: np.ndarray | None | str = "last",
-        request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
         *,
         current: np.ndarray | None = None,
@@ -347,8 +319,6 @@ class Session:
             ``predict`` returned last on this image, when these scribbles continue the ones it was
             given (every stroke pixel of that call still has its class), else none, so a script gets what
             the widget and ``evaluate`` get without passing it. ``None``: start afresh.
-        request_id : int, optional
-            From :meth:`new_request`; a stale id raises :class:`StaleRequestError`.
         extreme_points : dict {class: (N, 2) (row, col)}, optional
             Extreme points per class (models with ``guidance="extreme"``; 002).
         current : (H, W) bool array, optional
@@ -368,7 +338,6 @@ class Session:
         go to the competing class that borders them (0 with one class).
         """
         with self._lock:
-            self._check_request(request_id)
             labels, classes, chunks = self._logits(scribbles, prev, extreme_points, current, image)
             if not classes:
                 return np.zeros(labels.shape, np.int32)
@@ -377,7 +346,6 @@ class Session:
             out = decide_labels(chunks, classes, labels)
             if self.connected:
                 out = keep_connected(out, labels, classes)
-            self._check_request(request_id)
             self._cache[self._key if image is None else image].last_prediction = out.copy()
             return out
 
@@ -385,7 +353,6 @@ class Session:
         self,
         scribbles: np.ndarray,
         prev: np.ndarray | None | str = "last",
-        request_id: int | None = None,
         extreme_points: dict[int, np.ndarray] | None = None,
         *,
         current: np.ndarray | None = None,
@@ -398,7 +365,6 @@ class Session:
         Holds K x H x W float32 logits at once (``predict`` does not).
         """
         with self._lock:
-            self._check_request(request_id)
             labels, classes, chunks = self._logits(scribbles, prev, extreme_points, current, image)
             if not classes:
                 return np.zeros((0, *labels.shape), np.float32)
@@ -409,7 +375,6 @@ class Session:
             proba = torch.softmax(full, 0)[1:].cpu().numpy()
             scribbled = labels > 0
             proba[:, scribbled] = (labels[scribbled][None] == np.asarray(classes)[:, None]).astype(np.float32)
-            self._check_request(request_id)
             # these scribbles have no label map of predict's to continue from
             self._cache[self._key if image is None else image].last_prediction = None
             return proba

@@ -12,7 +12,7 @@ import napari_scribbleseg.session as session_module
 from napari_scribbleseg.errors import InputError, NotReadyError
 from napari_scribbleseg.model import build_model, checkpoint_dict, save_checkpoint
 from napari_scribbleseg.predictor import get_predictor
-from napari_scribbleseg.session import Session, StaleRequestError, default_session
+from napari_scribbleseg.session import Session, default_session
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/core/conftest.py
@@ -231,18 +231,6 @@ def test_checkpoint_of_another_arch_or_version(tmp_path, model):
         Session(tmp_path / "other.pt")
 
 
-def test_stale_requests_are_dropped(session):
-    session.set_image(_image())
-    old = session.new_request()
-    new = session.new_request()
-    with pytest.raises(StaleRequestError):
-        session.predict(_scribbles(), request_id=old)
-    assert session.predict(_scribbles(), request_id=new).shape == (96, 80)
-    session.cancel()
-    with pytest.raises(StaleRequestError):
-        session.predict(_scribbles(), request_id=new)
-
-
 def test_threads_share_a_session(session):
     session.set_image(_image())
     expected = session.predict(_scribbles())
@@ -375,13 +363,6 @@ def test_a_one_entry_cache_keeps_working_across_images(model):
         scribbles[10, 10:20] = 1
         assert session.predict(scribbles).shape == (96, 80)
     assert session.encoder_calls == 3
-
-
-def test_cancel_before_any_request_does_not_stale_later_ones(session):
-    session.cancel(5)
-    first = session.new_request()
-    session.set_image(_image())
-    session.predict(_scribbles(), request_id=first)  # not stale: it was issued after the cancel
 
 
 def _strokes_run(session, image, key=None, steps=12, seed=0):

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from napari_scribbleseg.errors import NotReadyError
-from napari_scribbleseg.imaging import check_size, to_rgb_float
+from napari_scribbleseg.imaging import check_size, to_rgb_float, working_shape
 from napari_scribbleseg.scribbles import as_label_map
 
 #: the scribbles' bounding box is scaled by this about its centre before the frame outside it becomes
@@ -53,15 +53,6 @@ def implicit_background(scribbled: np.ndarray) -> np.ndarray:
         box[max(0, int(cy - hy)) : int(np.ceil(cy + hy)) + 1, max(0, int(cx - hx)) : int(np.ceil(cx + hx)) + 1] = True
     outside = frame & ~box & ~scribbled
     return outside if outside.any() else frame & ~scribbled
-
-
-def working_shape(shape: tuple[int, int], max_side: int | None) -> tuple[int, int]:
-    """(h, w) at which a baseline computes: ``shape`` scaled so its longer side is at most ``max_side``."""
-    h, w = shape
-    if max_side is None or max(h, w) <= max_side:
-        return h, w
-    scale = max_side / max(h, w)
-    return max(1, int(round(h * scale))), max(1, int(round(w * scale)))
 
 
 def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
