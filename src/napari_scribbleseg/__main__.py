@@ -39,35 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_viewer(sample: str, model: str | None = None, screenshot: str | None = None) -> Any:
-    """Open napari with ``sample`` and the segmentation widget docked and started on it."""
-    import napari
-
-    from napari_scribbleseg._napari import _sample_data
-    from napari_scribbleseg._napari._segment_widget import SegmentWidget
-
-    viewer = napari.Viewer(title="napari-scribbleseg")
-    layers = []
-    for data, kwargs, kind in getattr(_sample_data, SAMPLES[sample])():
-        layers.append(getattr(viewer, f"add_{kind}")(data, **kwargs))
-    widget = SegmentWidget(viewer)
-    if model:
-        widget.model_combo.setCurrentText(model)
-    viewer.window.add_dock_widget(widget, name="Scribble segmentation", area="right")
-    widget.start(layers[0].name)
-    if screenshot:
-        from qtpy.QtCore import QTimer
-
-        def shoot() -> None:
-            viewer.screenshot(screenshot, canvas_only=False, flash=False)
-            print(f"wrote {screenshot}")
-            viewer.close()
-
-        QTimer.singleShot(1500, shoot)
-    napari.run()
-    return viewer
-
-
 def headless_summary(max_interactions: int = 5, model: str | None = None) -> str:
     """Evaluate the available predictors on three axial slices of the CT phantom (liver); the summary table."""
     import numpy as np
@@ -108,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.headless and not has_display():
         print(NO_DISPLAY, flush=True)
     elif not args.headless:
-        try:
-            import qtpy  # noqa: F401 - fails without a Qt binding
-        except ImportError as exc:  # a Qt binding is an extra: pip install "napari-scribbleseg[qt]"
+        try:  # napari and Qt only through _napari; a Qt binding is an extra: pip install "napari-scribbleseg[qt]"
+            from napari_scribbleseg._napari._viewer import open_viewer
+        except ImportError as exc:
             print(f"could not open napari ({type(exc).__name__}: {exc}); running the headless evaluation", file=sys.stderr)
         else:
-            open_viewer(args.sample, args.model, args.screenshot)  # a bug here shows as itself, not as "no napari"
+            open_viewer(SAMPLES[args.sample], args.model, args.screenshot)  # a bug here shows as itself, not as "no napari"
             return 0
     print(headless_summary(args.max_interactions, args.model))
     return 0
