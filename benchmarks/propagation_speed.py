@@ -28,7 +28,7 @@ from scipy import ndimage as ndi
 from napari_scribbleseg import get_predictor
 from napari_scribbleseg.metrics import dice
 from napari_scribbleseg.volume import PropagationSettings, VolumeSegmenter
-from napari_scribbleseg.volume_seeds import derive_scribbles
+from napari_scribbleseg.volume.seeds import derive_scribbles
 
 TARGET_S = 15.0
 

@@ -168,12 +168,12 @@ def propagation_input(
 
     The previous mask is the neighbouring slice's labels of the ``chosen`` regions (classes 1..m, the
     rest m + 1), flawed with probability ``options["perturb"]`` (propagation carries the model's own result,
-    not the truth); the seeds are derived from it by :func:`napari_scribbleseg.volume_seeds.derive_scribbles`,
+    not the truth); the seeds are derived from it by :func:`napari_scribbleseg.volume.seeds.derive_scribbles`,
     the function :class:`napari_scribbleseg.volume.VolumeSegmenter` calls: eroded cores of each class and a
     background ring, ``margin_px`` and ``ring_px`` drawn from their ranges. None when a chosen region is
     missing (or under ``min_px``) on the neighbour: propagation would not carry that class.
     """
-    from napari_scribbleseg.volume_seeds import derive_scribbles
+    from napari_scribbleseg.volume.seeds import derive_scribbles
 
     m = len(chosen)
     prev = np.zeros(view.regions.shape, np.int32)

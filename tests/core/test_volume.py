@@ -12,7 +12,7 @@ from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.metrics import dice
 from napari_scribbleseg.uncertainty import rank_slices, uncertainty_map
 from napari_scribbleseg.volume import PropagationSettings, VolumeSegmenter
-from napari_scribbleseg.volume_seeds import derive_scribbles
+from napari_scribbleseg.volume.seeds import derive_scribbles
 
 
 class NearestMeanPredictor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_scribbleseg.volume_seeds import derive_scribbles
+from napari_scribbleseg.volume.seeds import derive_scribbles
 from training.items import prepare_item
 from training.recipe import load_recipe
 from training.sources import build_source

@@ -30,7 +30,7 @@ class Sample:
     neighbour : (H, W) int32 or None
         The regions of a nearby slice of the same volume (same numbering), for propagation items: the
         recipe's ``propagation`` share starts from it as the previous mask, with the seeds volume
-        propagation derives from it (:func:`napari_scribbleseg.volume_seeds.derive_scribbles`).
+        propagation derives from it (:func:`napari_scribbleseg.volume.seeds.derive_scribbles`).
     """
 
     image: np.ndarray

@@ -2,14 +2,14 @@
 
 The user scribbles one slice (along any axis) and segments it with any predictor; :meth:`propagate`
 carries the result outward slice by slice. Each neighbour is segmented by the same predictor, with the
-last result as its previous mask and scribbles derived from it (:mod:`napari_scribbleseg.volume_seeds`):
+last result as its previous mask and scribbles derived from it (:mod:`napari_scribbleseg.volume.seeds`):
 seeds deep inside each class and a background ring. Propagation stops where every class has vanished
 (too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
 accepted (locked) or scribbled, and where it reaches the results of another scribbled slice: halfway
 to it, or sooner where that slice's result, with the same classes, has the lower expected error. A
 correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
 
-Seeds are checked against intensities (:func:`napari_scribbleseg.volume_seeds.check_seeds`) with the
+Seeds are checked against intensities (:func:`napari_scribbleseg.volume.seeds.check_seeds`) with the
 appearance of each class on the slice propagation started from, the one the user saw; a running model
 would follow a drift into neighbouring tissue.
 
@@ -50,7 +50,7 @@ from napari_scribbleseg.uncertainty import (
     shape_change,
     uncertainty_map,
 )
-from napari_scribbleseg.volume_seeds import (
+from napari_scribbleseg.volume.seeds import (
     Appearance,
     SeedShape,
     appearance_of,
@@ -89,7 +89,7 @@ class PropagationSettings:
     appearance_z : seeds whose intensity is further than this many robust sigmas from their class on
         the source slice are dropped; None keeps every seed and skips the test below.
     min_seed_fraction : a class has vanished where fewer of its seeds than this fraction fit its
-        appearance better than the background's (:func:`~napari_scribbleseg.volume_seeds.check_seeds`).
+        appearance better than the background's (:func:`~napari_scribbleseg.volume.seeds.check_seeds`).
     prefetch : how many slices ahead the predictor's ``prepare`` is given.
     """
 
