@@ -67,6 +67,7 @@ import os, signal, sys
 import numpy as np
 import SimpleITK as sitk
 from napari_scribbleseg import io
+from napari_scribbleseg.io import dicom
 
 real_write = sitk.WriteImage
 
@@ -81,8 +82,8 @@ def series_then_die(folder, array, *args):
     os.kill(os.getpid(), signal.SIGKILL)
 
 sitk.WriteImage = write_then_die
-real_series = io._write_dicom_series
-io._write_dicom_series = series_then_die
+real_series = dicom._write_dicom_series
+dicom._write_dicom_series = series_then_die
 io.write_labels(sys.argv[1], np.full((20, 30, 40), 4, np.uint8), overwrite=True)
 """
 
