@@ -33,25 +33,6 @@ def as_label_map(scribbles: "Scribbles | np.ndarray", shape: tuple[int, ...] | N
     return labels.astype(np.int32, copy=False)
 
 
-def class_maps(labels: np.ndarray, classes: list[int] | None = None) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Per-class positive and negative maps of an (H, W) scribble map.
-
-    Returns
-    -------
-    classes : list of int
-        The classes, ascending (those present in ``labels`` unless given).
-    positive, negative : (K, H, W) bool
-        ``positive[i]`` is the strokes of ``classes[i]``; ``negative[i]`` the strokes of every other class.
-    """
-    labels = as_label_map(labels)
-    if classes is None:
-        classes = [int(c) for c in np.unique(labels) if c > 0]
-    positive = np.stack([labels == k for k in classes]) if classes else np.zeros((0, *labels.shape), bool)
-    scribbled = labels > 0
-    negative = scribbled[None] & ~positive
-    return list(classes), positive, negative
-
-
 def rasterize_path(
     points: np.ndarray, shape: tuple[int, int], width: float = 3.0, closed: bool = False, fill: bool = False
 ) -> np.ndarray:
@@ -140,14 +121,6 @@ class Scribbles:
     def classes(self) -> list[int]:
         """Classes with at least one scribbled pixel, ascending."""
         return [int(c) for c in np.unique(self.labels) if c > 0]
-
-    def positive(self, k: int) -> np.ndarray:
-        """(H, W) bool: the strokes of class ``k``."""
-        return self.labels == k
-
-    def negative(self, k: int) -> np.ndarray:
-        """(H, W) bool: the strokes of every class other than ``k``."""
-        return (self.labels > 0) & (self.labels != k)
 
     def is_empty(self) -> bool:
         return not np.any(self.labels)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.scribbles import Scribbles, as_label_map, class_maps, rasterize_path
+from napari_scribbleseg.model.guidance import other_masks, own_masks
+from napari_scribbleseg.scribbles import Scribbles, as_label_map, rasterize_path
 
 
 def test_positive_and_negative_maps_follow_the_classes():
@@ -10,8 +11,8 @@ def test_positive_and_negative_maps_follow_the_classes():
     labels[2, 2:8] = 1
     labels[10, 2:8] = 2
     labels[15, 2:8] = 3
-    classes, pos, neg = class_maps(labels)
-    assert classes == [1, 2, 3]
+    classes = [1, 2, 3]
+    pos, neg = own_masks(labels, classes), other_masks(labels, classes)  # what the model's guidance uses
     assert pos.shape == neg.shape == (3, 20, 20)
     # one class's strokes are every other class's negatives
     assert np.array_equal(neg[0], (labels == 2) | (labels == 3))
