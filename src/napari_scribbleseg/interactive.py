@@ -479,14 +479,19 @@ class InteractiveSegmenter:
 
     # volumes ------------------------------------------------------------------------------------
     def volume_segmenter(self, axis: int, background: int | None) -> Any:
-        """The :class:`~napari_scribbleseg.volume.VolumeSegmenter` of slices across ``axis`` (made once)."""
+        """The :class:`~napari_scribbleseg.volume.VolumeSegmenter` of slices across ``axis`` (made once).
+        Called with the controller's lock held."""
         from napari_scribbleseg.volume import VolumeSegmenter
 
         segmenter = self._volumes.get(axis)
         if segmenter is None or segmenter.background != background:
+            from napari_scribbleseg.volume import volume_key
+
+            # one hash per volume: the slices' cache keys and propagation's share it (the caller holds the lock)
+            self._digest = self._digest or volume_key(self.image)
             segmenter = VolumeSegmenter(
                 self.image, self.predictor, axis=axis, spacing=self.spacing, kind=self.kind,
-                background=background, propagator=self.propagator,
+                background=background, propagator=self.propagator, key=self._digest,
             )
             self._volumes[axis] = segmenter
             self._given = {k: v for k, v in self._given.items() if k[0] != axis}

@@ -180,6 +180,8 @@ class VolumeSegmenter:
     transform : maps a raw (H, W) slice to the image given to ``set_image`` (e.g. a CT window for a
         classical predictor); the raw slice if None.
     settings : :class:`PropagationSettings`.
+    key : the volume's :func:`volume_key` when the caller has it already (the controller hashes a volume
+        once); computed here otherwise.
     propagator : a second predictor for the propagation steps (derived seeds, no user), or None to use
         ``predictor`` for them too. The user's own scribbled slices always use ``predictor``. On the dev
         volumes GrowCut's geodesic competition carries a slice further than the shipped model does
@@ -199,6 +201,7 @@ class VolumeSegmenter:
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         settings: PropagationSettings | None = None,
         propagator: Any = None,
+        key: str | None = None,
     ) -> None:
         volume = np.asarray(volume)
         if volume.ndim != 3:
@@ -238,7 +241,7 @@ class VolumeSegmenter:
         self.background = background
         self.transform = transform
         self.settings = settings or PropagationSettings()
-        self.key = volume_key(volume)
+        self.key = volume_key(volume) if key is None else str(key)
         self._slices = np.moveaxis(volume, axis, 0)
         self._label_slices = np.moveaxis(labels, axis, 0)
         self.pixel_spacing = slice_spacing(spacing, axis)
