@@ -355,6 +355,8 @@ def test_the_instance_protocol_takes_objects_largest_first_with_earlier_ones_com
     assert all(row["NoI@90"] == 1 for row in result.rows)
     summary = result.summary()[0]
     assert summary["n"] == 3 and summary["predictor"] == "blob"
+    per_object = sorted((row["t_image"] + sum(row["t_interaction"])) * 1e3 for row in result.rows)
+    assert summary["t_sample_p50_ms"] == pytest.approx(per_object[1])  # the time per object, median of 3
 
 
 def test_a_bad_number_of_jobs_is_refused():
