@@ -262,6 +262,28 @@ def _find_modality(files: list[Path], modality: str) -> Path | None:
     return None
 
 
+def brats_cases(root: str | Path, modality: str = "flair", missing_ok: bool = False) -> list[dict[str, Any]]:
+    """The cases of a BraTS folder: ``{"name", "image", "label", "kind"}`` per case folder holding a modality
+    NIfTI and the labels (``OTMultiClass`` or ``*seg*``), for evaluation (:func:`brats_dataset`) and
+    training alike. A case without ``modality`` raises, unless ``missing_ok`` skips it."""
+    root = Path(root)
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(f for f in folder.iterdir() if f.name.lower().endswith((".nii", ".nii.gz", ".mha")))
+        label = next((f for f in files if "otmulticlass" in f.name.lower() or re.search(r"seg\b|_seg", f.name.lower())), None)
+        if label is None:
+            continue
+        image = _find_modality(files, modality)
+        if image is None:
+            if missing_ok:
+                continue
+            raise InputError(f"case {folder} has no {modality} image; pick a modality it has from {list(BRATS_MODALITIES)}")
+        found.append({"name": folder.name, "image": image, "label": label, "kind": "mr"})
+    if not found and not missing_ok:
+        raise InputError(f"{root} holds no BraTS case folders (each with a modality NIfTI and OTMultiClass/*seg*)")
+    return found
+
+
 def brats_dataset(
     root: str | Path,
     modality: str = "flair",
@@ -277,19 +299,29 @@ def brats_dataset(
     or label values.
     """
     root = Path(root)
-    found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = sorted(f for f in folder.iterdir() if f.name.lower().endswith((".nii", ".nii.gz", ".mha")))
-        label = next((f for f in files if "otmulticlass" in f.name.lower() or re.search(r"seg\b|_seg", f.name.lower())), None)
-        if label is None:
-            continue
-        image = _find_modality(files, modality)
-        if image is None:
-            raise InputError(f"case {folder} has no {modality} image; pick a modality it has from {list(BRATS_MODALITIES)}")
-        found.append({"name": folder.name, "image": image, "label": label, "kind": "mr"})
-    if not found:
-        raise InputError(f"{root} holds no BraTS case folders (each with a modality NIfTI and OTMultiClass/*seg*)")
+    found = brats_cases(root, modality)
     return VolumeSlices(_limit_cases(found, cases), root.name, axis, classes, min_pixels, multi_region, BRATS_CLASSES, "brats")
+
+
+def msd_cases(root: str | Path, channel: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A Decathlon task folder's ``dataset.json`` and its ``training`` cases (``{"name", "image", "label",
+    "kind", "channel"}``; the json's ``modality`` of ``channel`` sets the kind: CT -> "ct", else "mr"), for
+    evaluation (:func:`msd_dataset`) and training alike."""
+    root = Path(root)
+    try:
+        description = json.loads((root / "dataset.json").read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"could not read {root / 'dataset.json'} ({error}); a Decathlon task folder needs it") from error
+    modalities = description.get("modality", {"0": ""})
+    modality = str(modalities.get(str(channel), "")).upper()
+    kind = "ct" if modality == "CT" else "mr" if modality else None
+    found = []
+    for entry in description.get("training", []):
+        image, label = root / entry["image"], root / entry["label"]
+        found.append({"name": Path(entry["image"]).name.split(".")[0], "image": image, "label": label, "kind": kind, "channel": channel})
+    if not found:
+        raise InputError(f"{root / 'dataset.json'} lists no 'training' cases with labels")
+    return description, found
 
 
 def msd_dataset(
@@ -307,20 +339,8 @@ def msd_dataset(
     (its ``modality`` entry sets the kind: CT -> ``"ct"``, else ``"mr"``).
     """
     root = Path(root)
-    try:
-        description = json.loads((root / "dataset.json").read_text())
-    except (OSError, ValueError) as error:
-        raise InputError(f"could not read {root / 'dataset.json'} ({error}); a Decathlon task folder needs it") from error
+    description, found = msd_cases(root, channel)
     labels = {str(name).lower().replace(" ", "_"): (int(value),) for value, name in description.get("labels", {}).items() if int(value) != 0}
-    modalities = description.get("modality", {"0": ""})
-    modality = str(modalities.get(str(channel), "")).upper()
-    kind = "ct" if modality == "CT" else "mr" if modality else None
-    found = []
-    for entry in description.get("training", []):
-        image, label = root / entry["image"], root / entry["label"]
-        found.append({"name": Path(entry["image"]).name.split(".")[0], "image": image, "label": label, "kind": kind, "channel": channel})
-    if not found:
-        raise InputError(f"{root / 'dataset.json'} lists no 'training' cases with labels")
     return VolumeSlices(_limit_cases(found, cases), description.get("name", root.name), axis, classes, min_pixels, multi_region, labels, "msd")
 
 
@@ -340,6 +360,38 @@ def chaos_organs(mask: np.ndarray, modality: str) -> list[tuple[str, np.ndarray]
 
 def _natural_key(path: Path) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name.lower())]
+
+
+def chaos_series(root: str | Path, modalities: Sequence[str] = ("CT", "MR")) -> list[tuple[str, str, list[Path], list[Path]]]:
+    """(name, modality, DICOM slice files, mask files) per CHAOS series, slice i paired with mask i (MR masks
+    by their slice's file stem, CT masks in natural file-name order): the one pairing, for evaluation
+    (:class:`ChaosDataset`) and training alike."""
+    root = Path(root)
+    base = next((p for p in (root, root / "Train_Sets", root / "CHAOS_Train_Sets" / "Train_Sets") if (p / "CT").is_dir() or (p / "MR").is_dir()), root)
+    series = []
+    for modality in [m.upper() for m in modalities]:
+        for patient in sorted((base / modality).glob("*"), key=_natural_key) if (base / modality).is_dir() else []:
+            candidates = [patient] if modality == "CT" else [patient / "T2SPIR", patient / "T1DUAL"]
+            for folder in candidates:
+                dicom = folder / "DICOM_anon"
+                if (dicom / "InPhase").is_dir():
+                    dicom = dicom / "InPhase"
+                ground = folder / "Ground"
+                if not (dicom.is_dir() and ground.is_dir()):
+                    continue
+                slices = sorted((p for p in dicom.iterdir() if p.suffix.lower() == ".dcm"), key=_natural_key)
+                masks = sorted((p for p in ground.iterdir() if p.suffix.lower() == ".png"), key=_natural_key)
+                by_stem = {m.stem: m for m in masks}
+                if len(by_stem) == len(slices) and all(p.stem in by_stem for p in slices):
+                    masks = [by_stem[p.stem] for p in slices]  # MR masks are named after their slice
+                if len(slices) != len(masks):
+                    raise InputError(
+                        f"{dicom} has {len(slices)} DICOM slices but {ground} has {len(masks)} masks; "
+                        "CHAOS pairs them one to one in file-name order"
+                    )
+                name = f"{modality}_{patient.name}" + ("" if modality == "CT" else f"_{folder.name}")
+                series.append((name, modality, slices, masks))
+    return series
 
 
 class ChaosDataset(Dataset):
@@ -368,31 +420,7 @@ class ChaosDataset(Dataset):
             raise InputError(f"{root} holds no CHAOS series (CT/<patient>/DICOM_anon + Ground, MR/<patient>/T2SPIR/...)")
 
     def _series(self) -> list[tuple[str, str, list[Path], list[Path]]]:
-        base = next((p for p in (self.root, self.root / "Train_Sets", self.root / "CHAOS_Train_Sets" / "Train_Sets") if (p / "CT").is_dir() or (p / "MR").is_dir()), self.root)
-        series = []
-        for modality in self.modalities:
-            for patient in sorted((base / modality).glob("*"), key=_natural_key) if (base / modality).is_dir() else []:
-                candidates = [patient] if modality == "CT" else [patient / "T2SPIR", patient / "T1DUAL"]
-                for folder in candidates:
-                    dicom = folder / "DICOM_anon"
-                    if (dicom / "InPhase").is_dir():
-                        dicom = dicom / "InPhase"
-                    ground = folder / "Ground"
-                    if not (dicom.is_dir() and ground.is_dir()):
-                        continue
-                    slices = sorted((p for p in dicom.iterdir() if p.suffix.lower() == ".dcm"), key=_natural_key)
-                    masks = sorted((p for p in ground.iterdir() if p.suffix.lower() == ".png"), key=_natural_key)
-                    by_stem = {m.stem: m for m in masks}
-                    if len(by_stem) == len(slices) and all(p.stem in by_stem for p in slices):
-                        masks = [by_stem[p.stem] for p in slices]  # MR masks are named after their slice
-                    if len(slices) != len(masks):
-                        raise InputError(
-                            f"{dicom} has {len(slices)} DICOM slices but {ground} has {len(masks)} masks; "
-                            "CHAOS pairs them one to one in file-name order"
-                        )
-                    name = f"{modality}_{patient.name}" + ("" if modality == "CT" else f"_{folder.name}")
-                    series.append((name, modality, slices, masks))
-        return series
+        return chaos_series(self.root, self.modalities)
 
     def _organs(self, mask: np.ndarray, modality: str) -> list[tuple[str, np.ndarray]]:
         return chaos_organs(mask, modality)
