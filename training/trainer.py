@@ -223,7 +223,7 @@ class Trainer:
         if self.rank != 0:
             return None
         self.out.mkdir(parents=True, exist_ok=True)
-        metrics = {"steps": self.step, "recipe": self.cfg["name"]}
+        metrics = {"steps": self.step, "recipe": self.cfg["name"], "processes": self.world}
         if self.log is not None:
             metrics.update(self.log.recent())
         path = save_checkpoint(self.model, self.out / "last.pt", self._trained_on(), metrics, half=False)
