@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from volume_dice import ACDC_DEFAULT_PATIENTS, SETS, load_tasks  # noqa: E402
+from volume_dice import ACDC_DEFAULT_PATIENTS, SETS, build_predictors, load_tasks, predictor_names  # noqa: E402
 
-from napari_scribbleseg import get_predictor  # noqa: E402
 from napari_scribbleseg.metrics import dice  # noqa: E402
 from napari_scribbleseg.volume import PropagationSettings, VolumeSegmenter  # noqa: E402
 
@@ -43,15 +42,12 @@ def main() -> None:
     parser.add_argument("--acdc-patients", nargs="+", type=int, default=list(ACDC_DEFAULT_PATIENTS))
     parser.add_argument("--min-confidence", type=float, default=None)
     args = parser.parse_args()
-    from napari_scribbleseg.session import Session
-
-    ckpts = dict(spec.partition("=")[::2] for spec in args.ckpt)
-    names = [*args.predictors, *ckpts]
+    names, ckpts = predictor_names(args.predictors, args.ckpt)
     settings = PropagationSettings() if args.min_confidence is None else PropagationSettings(min_confidence=args.min_confidence)
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
     for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients)):
         for name in names:
-            predictor, *propagator = [Session(ckpts[n], device="cpu") if n in ckpts else get_predictor(n) for n in name.split("+")]
+            predictor, *propagator = build_predictors(name, ckpts)
             value = from_truth(task, predictor, *propagator, settings=settings)
             results.setdefault((task.dataset, task.target), {}).setdefault(name, []).append(value)
         print(f"{task.dataset}/{task.case}/{task.target}: " + ", ".join(

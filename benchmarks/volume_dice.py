@@ -261,22 +261,27 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def run(args: argparse.Namespace) -> list[dict]:
-    rows = []
+def predictor_names(predictors: list[str], ckpt: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The names to run (``--predictors`` then the ``--ckpt`` names) and the checkpoint of each ``--ckpt`` name."""
+    ckpts = dict(spec.partition("=")[::2] for spec in ckpt)
+    return [*predictors, *ckpts], ckpts
+
+
+def build_predictors(name: str, ckpts: dict[str, str]) -> list:
+    """[predictor] or [predictor, propagator] for a name ``A`` or ``A+B``; a ``--ckpt`` name is a Session on its file."""
     from napari_scribbleseg.session import Session
 
-    def make(name: str):
-        if name in ckpts:
-            return Session(ckpts[name], device="cpu")
-        return get_predictor(name)
+    return [Session(ckpts[n], device="cpu") if n in ckpts else get_predictor(n) for n in name.split("+")]
 
-    ckpts = dict(spec.partition("=")[::2] for spec in args.ckpt)
-    makers = {name: (lambda name=name: tuple(make(n) for n in name.split("+"))) for name in [*args.predictors, *ckpts]}
+
+def run(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    names, ckpts = predictor_names(args.predictors, args.ckpt)
     for task in load_tasks(tuple(args.sets), tuple(args.acdc_patients), args.cases):
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
         rw3d_done = False
-        for name, build in makers.items():
-            predictor, *propagator = build()
+        for name in names:
+            predictor, *propagator = build_predictors(name, ckpts)
             prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice, *propagator)
             for row in [*prop_rows, *([] if propagator else [every_slice(task, predictor, args.per_slice)])]:
                 rows.append({**base, "predictor": name, **row})

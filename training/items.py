@@ -13,7 +13,7 @@ predictions and perturbations at 1 : 0.4; 001's second pass).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -176,10 +176,7 @@ def propagation_input(
     from napari_scribbleseg.volume.seeds import derive_scribbles
 
     m = len(chosen)
-    prev = np.zeros(view.regions.shape, np.int32)
-    prev[view.valid] = m + 1
-    for k, r in enumerate(chosen, start=1):
-        prev[(view.neighbour == r) & view.valid] = k
+    prev = class_map(replace(view, regions=view.neighbour), chosen)  # the neighbour's labels, as gt is made
     sizes = np.bincount(prev.ravel(), minlength=m + 2)
     if np.any(sizes[1 : m + 1] < int(options.get("min_px", 32))):
         return None

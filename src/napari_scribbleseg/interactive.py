@@ -481,12 +481,10 @@ class InteractiveSegmenter:
     def volume_segmenter(self, axis: int, background: int | None) -> Any:
         """The :class:`~napari_scribbleseg.volume.VolumeSegmenter` of slices across ``axis`` (made once).
         Called with the controller's lock held."""
-        from napari_scribbleseg.volume import VolumeSegmenter
+        from napari_scribbleseg.volume import VolumeSegmenter, volume_key
 
         segmenter = self._volumes.get(axis)
         if segmenter is None or segmenter.background != background:
-            from napari_scribbleseg.volume import volume_key
-
             # one hash per volume: the slices' cache keys and propagation's share it (the caller holds the lock)
             self._digest = self._digest or volume_key(self.image)
             segmenter = VolumeSegmenter(

@@ -416,13 +416,14 @@ def _strokes_at(row: dict, step: int) -> int:
 def instance_samples(samples: list[Sample]) -> list[Sample]:
     """One sample per object of each image (or slice) whose ground truth is an instance map, named as
     :func:`~napari_scribbleseg.evaluate.evaluate_instances` names its rows (``"<image> #<id>"``), largest first."""
+    from napari_scribbleseg.evaluate.instances import instance_order
+
     out = []
     for sample in samples:
-        ids, areas = np.unique(sample.gt[sample.gt > 0], return_counts=True)
-        for label in ids[np.argsort(-areas, kind="stable")].tolist():
+        for label in instance_order(sample.gt).tolist():
             gt = (sample.gt == label).astype(np.int32)
-            out.append(Sample(f"{sample.name} #{label}", sample.image, gt, None, sample.kind, sample.spacing,
-                              {**sample.meta, "instances": sample.gt}))
+            meta = {**sample.meta, "instances": sample.gt, "instances_of": sample.name}
+            out.append(Sample(f"{sample.name} #{label}", sample.image, gt, None, sample.kind, sample.spacing, meta))
     return out
 
 
@@ -431,7 +432,7 @@ def _evaluate_instances(predictors: list[str], samples: list[Sample], options: d
 
     images = {}
     for sample in samples:  # the images the objects came from, in order
-        images.setdefault(sample.name.rsplit(" #", 1)[0], (sample.image, sample.meta["instances"], sample.kind))
+        images.setdefault(sample.meta["instances_of"], (sample.image, sample.meta["instances"], sample.kind))
     return evaluate_instances(
         {name: name for name in predictors}, [(name, image, gt) for name, (image, gt, _) in images.items()],
         kind=next(iter(images.values()))[2], progress=progress, **options,

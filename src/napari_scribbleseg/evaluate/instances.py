@@ -43,6 +43,12 @@ class _OnFreePixels:
         return out
 
 
+def instance_order(labels: np.ndarray) -> np.ndarray:
+    """The object ids of an instance map, largest first (ties by id): the protocol's order."""
+    ids, areas = np.unique(labels[labels > 0], return_counts=True)
+    return ids[np.argsort(-areas, kind="stable")]
+
+
 def evaluate_instances(
     predictors: Any,
     images: Sequence[tuple[str, np.ndarray, np.ndarray]],
@@ -80,8 +86,7 @@ def evaluate_instances(
         labels = np.asarray(labels)
         if labels.shape != np.shape(image)[:2]:
             raise InputError(f"{name}: instance labels {labels.shape} do not match the image {np.shape(image)}")
-        ids, areas = np.unique(labels[labels > 0], return_counts=True)
-        order = ids[np.argsort(-areas, kind="stable")][:max_objects]
+        order = instance_order(labels)[:max_objects]
         if not order.size:
             raise InputError(f"{name}: the instance labels are empty; annotate at least one object")
         tasks.append((name, image, labels, order))
