@@ -141,7 +141,16 @@ def image_logits(outputs: dict[str, torch.Tensor], batch: HeadBatch, size: tuple
     (:func:`napari_scribbleseg.model.interaction.paste_logits`): outside its zoom box a class keeps its
     previous mask, confidently."""
     size = tuple(batch.gt.shape[-2:]) if size is None else size
-    return paste_logits(outputs["refined"], batch.crop, batch.prev, size)
+    refined = outputs["refined"]
+    out = refined.new_empty((len(refined), 1, *size), dtype=torch.float32)
+    rows = batch.rows.cpu().numpy()
+    # each item's rows upsampled along its own image's edges, float16 as the Session keeps it (Session(refine_edges=True))
+    for i in np.unique(rows):
+        mine = np.flatnonzero(rows == i)
+        crop = CropTransform(batch.crop.boxes[mine], batch.crop.image_shape)
+        prev = None if batch.prev is None else batch.prev[torch.as_tensor(mine, device=batch.prev.device)]
+        out[torch.as_tensor(mine, device=out.device)] = paste_logits(refined[mine], crop, prev, size, guide=batch.image[i].mean(0).half())
+    return out
 
 
 def run_head(model: torch.nn.Module, features: dict[str, torch.Tensor], batch: HeadBatch) -> dict[str, torch.Tensor]:

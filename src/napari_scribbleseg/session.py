@@ -51,6 +51,7 @@ class _ImageState:
     last_prev: np.ndarray | None = None  # the previous mask that call used
     nbytes: int = field(default=0)
     encoder_input: np.ndarray | None = None  # kept only when features are not recycled
+    guide: Any = None  # (H, W) float16 grey image: the edges the logits are refined along (model/edges.py)
 
 
 def select_device(device: str = "auto") -> str:
@@ -117,15 +118,23 @@ class Session:
         head is fully convolutional, so any size runs the same weights: smaller is faster (224 costs
         about 30% less than 256), at some loss of detail when it departs from the trained size.
 
+    refine_edges : bool
+        Upsample the head's logits along the image's own edges (a fast guided filter:
+        :mod:`napari_scribbleseg.model.edges`) instead of bilinearly. The head works at ``head_size``
+        pixels, so without it a 640-pixel photo's boundaries are those of a 192-pixel map. Default on; it can be
+        switched at any time (attribute of the same name).
+
     Notes
     -----
     Memory: the cache holds at most ``cache_size`` entries of :attr:`feature_bytes_per_image`. For the
     default model on a 512x512 slice that is (64 x 32 x 32 + 16 x 128 x 128 + 3 x 512 x 512) x 4 bytes
-    = 4.25 MiB (float32 on the CPU; half that on a GPU), so a 512x512x300 CT browsed end to end holds
-    at most ``cache_size`` x 4.25 MiB = 272 MiB with the default 64, whatever the number of slices (all
-    300 would take 1.25 GiB); a slice evicted and visited again is recomputed. Images larger than
-    ``encoder_max_side`` (512) are shrunk before the encoder, so no image costs more than a 512x512
-    one. Superpixel guidance adds the (H, W) int32 superpixel map per entry.
+    = 4.25 MiB of features (float32 on the CPU; half that on a GPU), plus the image's colour bins
+    (guidance "colour", 1 MiB) and its float16 grey guide for ``refine_edges`` (0.5 MiB): 5.75 MiB, so a
+    512x512x300 CT browsed end to end holds at most ``cache_size`` x 5.75 MiB = 368 MiB with the default 64,
+    whatever the number of slices (all 300 would take 1.7 GiB); a slice evicted and visited again is
+    recomputed. Images larger than ``encoder_max_side`` (512) are shrunk before the encoder, so their
+    features cost no more than a 512x512 one's; the colour bins and the guide are full size (6 bytes a
+    pixel). Superpixel guidance adds the (H, W) int32 superpixel map per entry.
 
     Threads: every public method holds one lock, so a Session can serve a GUI thread and worker
     threads. Between two calls another thread may set another image or predict on this one: a thread
@@ -147,6 +156,7 @@ class Session:
         num_threads: int | str | None = "auto",
         head_size: int | None = None,
         max_batch: int = 16,
+        refine_edges: bool = True,
     ):
         import copy
 
@@ -173,6 +183,7 @@ class Session:
         self.cache_size = int(cache_size)
         self.zoom_in = zoom_in
         self.connected = bool(connected)
+        self.refine_edges = bool(refine_edges)
         self.recycle = recycle
         self.max_batch = max(1, int(max_batch))
         self.head_size = int(head_size or self.config.head_size)
@@ -445,7 +456,7 @@ class Session:
             guidance = inputs.guidance.to(self.device, self.dtype)
             refined = self.model.head(state.features, guidance, inputs.crop)["refined"]
             prev = None if inputs.prev is None else inputs.prev.to(self.device)
-            return paste_logits(refined, inputs.crop, prev)[:, 0]
+            return paste_logits(refined, inputs.crop, prev, guide=state.guide if self.refine_edges else None)[:, 0]
 
     def _current_stroke(self, state: _ImageState, labels: np.ndarray, given: np.ndarray | None) -> np.ndarray:
         """The caller's ``given`` stroke, else the pixels painted since the last predict on this image
@@ -484,6 +495,7 @@ class Session:
         import cv2
 
         from napari_scribbleseg.imaging import to_rgb_float
+        from napari_scribbleseg.model.edges import grey_guide
         from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
 
         rgb = to_rgb_float(image, kind=kind, window=window, intensity=intensity)
@@ -494,10 +506,11 @@ class Session:
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
         colour = colour_bins(rgb) if self.config.guidance == "colour" else None
-        nbytes = sum(t.numel() * t.element_size() for t in features.values())
+        guide = grey_guide(rgb)
+        nbytes = sum(t.numel() * t.element_size() for t in features.values()) + guide.numel() * guide.element_size()
         nbytes += sum(0 if cue is None else cue.nbytes for cue in (superpixels, colour))
         return _ImageState(
-            (h, w), features, superpixels, colour, nbytes=nbytes, encoder_input=None if self.recycle else small
+            (h, w), features, superpixels, colour, nbytes=nbytes, encoder_input=None if self.recycle else small, guide=guide
         )
 
     def _encode(self, small: np.ndarray) -> dict[str, torch.Tensor]:

@@ -67,20 +67,40 @@ def head_inputs(
 
 
 def paste_logits(
-    refined: torch.Tensor, crop: CropTransform, prev: torch.Tensor | None, size: tuple[int, int] | None = None
+    refined: torch.Tensor,
+    crop: CropTransform,
+    prev: torch.Tensor | None,
+    size: tuple[int, int] | None = None,
+    guide: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(k, 1, H, W) image-space logits of the head's (k, 1, S, S) ``refined`` output (or at ``size``).
 
     Outside its zoom box a class keeps its previous mask ``prev`` (k, H, W) bool, at +-OUTSIDE_LOGIT.
+    With ``guide``, the image's (H, W) grey values in [0, 1], the upsampling follows the image's edges
+    (:mod:`napari_scribbleseg.model.edges`); without it, bilinear.
     """
     size = crop.image_shape if size is None else tuple(size)
     refined = refined.float()
-    if prev is None or bool(crop.is_full.all()):
-        return crop.from_crop(refined, size)
-    prev = prev[:, None].float().to(refined.device)
-    if tuple(prev.shape[-2:]) != tuple(size):
-        prev = torch.nn.functional.interpolate(prev, size=size, mode="nearest")
-    return crop.from_crop(refined, size, (prev * 2 - 1) * OUTSIDE_LOGIT)
+    outside = None
+    if prev is not None and not bool(crop.is_full.all()):
+        prev = prev[:, None].float().to(refined.device)
+        if tuple(prev.shape[-2:]) != tuple(size):
+            prev = torch.nn.functional.interpolate(prev, size=size, mode="nearest")
+        outside = (prev * 2 - 1) * OUTSIDE_LOGIT
+    if guide is None:
+        return crop.from_crop(refined, size, outside)
+    from napari_scribbleseg.model import edges
+
+    guide = guide.to(refined.device)
+    crops, index = edges.guide_crops(guide, crop.boxes, refined.shape[-1])
+    fit = edges.local_fit(crops, index, refined)
+    full_guide = guide.float()[None, None]
+    if tuple(full_guide.shape[-2:]) != size:
+        full_guide = torch.nn.functional.interpolate(full_guide, size=size, mode="area")
+    if outside is not None:
+        outside = torch.cat([torch.zeros_like(outside), outside], 1)  # a is 0 outside the box, b the previous mask
+    ab = crop.from_crop(fit, size, outside)
+    return torch.addcmul(ab[:, 1:], ab[:, :1], full_guide)
 
 
 def decide_labels(
