@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
+from napari_scribbleseg.model.edges import grey_guide
 from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
 from napari_scribbleseg.model.interaction import decide_labels, head_inputs, paste_logits
 from training.items import TrainItem
@@ -144,12 +145,12 @@ def image_logits(outputs: dict[str, torch.Tensor], batch: HeadBatch, size: tuple
     refined = outputs["refined"]
     out = refined.new_empty((len(refined), 1, *size), dtype=torch.float32)
     rows = batch.rows.cpu().numpy()
-    # each item's rows upsampled along its own image's edges, float16 as the Session keeps it (Session(refine_edges=True))
+    # each item's rows upsampled along its own image's edges, with the Session's guide (Session(refine_edges=True))
     for i in np.unique(rows):
         mine = np.flatnonzero(rows == i)
         crop = CropTransform(batch.crop.boxes[mine], batch.crop.image_shape)
         prev = None if batch.prev is None else batch.prev[torch.as_tensor(mine, device=batch.prev.device)]
-        out[torch.as_tensor(mine, device=out.device)] = paste_logits(refined[mine], crop, prev, size, guide=batch.image[i].mean(0).half())
+        out[torch.as_tensor(mine, device=out.device)] = paste_logits(refined[mine], crop, prev, size, guide=grey_guide(batch.image[i].permute(1, 2, 0)))
     return out
 
 

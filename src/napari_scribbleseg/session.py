@@ -506,7 +506,7 @@ class Session:
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
         colour = colour_bins(rgb) if self.config.guidance == "colour" else None
-        guide = grey_guide(rgb)
+        guide = grey_guide(rgb).to(self.device)  # on the device once, not per interaction
         nbytes = sum(t.numel() * t.element_size() for t in features.values()) + guide.numel() * guide.element_size()
         nbytes += sum(0 if cue is None else cue.nbytes for cue in (superpixels, colour))
         return _ImageState(

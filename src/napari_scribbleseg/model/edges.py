@@ -42,13 +42,14 @@ def _window_sum(x: torch.Tensor, r: int, dim: int) -> torch.Tensor:
     return running.narrow(dim, 2 * r + 1, n) - running.narrow(dim, 0, n)
 
 
-def grey_guide(rgb: np.ndarray) -> torch.Tensor:
-    """(H, W) float16 grey guide of an (H, W, 3) float RGB image in [0, 1] (what the Session keeps per image).
+def grey_guide(rgb: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(H, W) float16 grey guide of an (H, W, 3) float RGB image in [0, 1], array or tensor (the Session keeps
+    one per image; training makes its items' the same way).
 
     Not uint8: 256 levels lose the faint edges of windowed MR (BraTS case 6 NoI@90 7.25 with uint8 against
     6.80 with float, in the first version of this filter).
     """
-    return torch.from_numpy(np.asarray(rgb, np.float32).mean(-1).astype(np.float16))
+    return torch.as_tensor(rgb).float().mean(-1).half()
 
 
 def guide_crops(guide: torch.Tensor, boxes: np.ndarray, size: int) -> tuple[torch.Tensor, np.ndarray]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from napari_scribbleseg.model import edges
 from napari_scribbleseg.model.crop import OUTSIDE_LOGIT, CropTransform, zoom_masks
 from napari_scribbleseg.model.guidance import guidance_crops
 
@@ -89,8 +90,6 @@ def paste_logits(
         outside = (prev * 2 - 1) * OUTSIDE_LOGIT
     if guide is None:
         return crop.from_crop(refined, size, outside)
-    from napari_scribbleseg.model import edges
-
     guide = guide.to(refined.device)
     crops, index = edges.guide_crops(guide, crop.boxes, refined.shape[-1])
     fit = edges.local_fit(crops, index, refined)
