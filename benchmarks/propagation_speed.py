@@ -8,6 +8,7 @@ in compute without propagation), so the ratio shows what propagation adds. The m
 
     python benchmarks/propagation_speed.py --predictor growcut
     python benchmarks/propagation_speed.py --predictor default
+    python benchmarks/propagation_speed.py --predictor default --propagator growcut --walk-3d   # 'Through object'
     python benchmarks/propagation_speed.py --arch scribbleseg_lite0   # the Session, untrained weights
 
 Stopping on low confidence is off (``min_confidence=0``); with ``--arch`` (an untrained network, whose
@@ -54,6 +55,8 @@ def main() -> None:
     parser.add_argument("--predictor", default="growcut", help="a get_predictor name (default: growcut)")
     parser.add_argument("--arch", default=None, help="time a Session on this untrained architecture instead")
     parser.add_argument("--propagator", default=None, help="a get_predictor name for the propagation steps (e.g. growcut)")
+    parser.add_argument("--walk-3d", action="store_true",
+                        help="then re-segment in 3-D (VolumeSegmenter.walk_3d, the widget's 'Through object'); timed with it")
     parser.add_argument("--slices", type=int, default=150)
     parser.add_argument("--size", type=int, default=240)
     args = parser.parse_args()
@@ -85,6 +88,11 @@ def main() -> None:
         seg.labels[0] = np.where(gt[0], 1, 2)
     start = time.perf_counter()
     result = seg.propagate(0, 1)
+    if args.walk_3d:
+        name += " + 3-D walker"
+        walk_start = time.perf_counter()
+        seg.walk_3d()
+        print(f"3-D walker: {time.perf_counter() - walk_start:.2f} s of the propagation time below")
     propagation_s = time.perf_counter() - start
     n = len(result.written)
 

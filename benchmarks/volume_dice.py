@@ -26,7 +26,9 @@ its Dice reaches 0.9 or ``--per-slice`` strokes; the strokes are counted):
 
 ``--ckpt NAME=PATH`` adds a Session on another checkpoint. A name ``A+B`` (e.g. ``default+growcut``) is predictor
 A on the scribbled slices and B for the propagation steps (``VolumeSegmenter(propagator=B)``); its
-every_slice row is A's and is not repeated. ``rank_rho`` (propagate rows) is the Spearman
+every_slice row is A's and is not repeated. A last part ``+walk3d`` (``default+growcut+walk3d``) re-segments
+the volume in 3-D after each propagation (``VolumeSegmenter.walk_3d``: a random walker seeded by every
+scribbled slice's whole result). ``rank_rho`` (propagate rows) is the Spearman
 correlation, over the slices the ranking scores after each count, between the ranking's expected error and
 the slice's true error (mm^2 of wrong pixels): how well "where to scribble next" finds the worst slices.
 """
@@ -55,6 +57,7 @@ ROI_MARGIN_MM = 10.0
 COUNTS = (1, 3, 5)
 SLICE_TARGET = 0.9  # Dice at which the simulated user leaves a slice
 RW3D_BETA = 5000.0
+WALK_3D = "walk3d"  # a last name part: VolumeSegmenter.walk_3d after each propagation
 
 
 @dataclass
@@ -139,8 +142,11 @@ def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, max_i
     return scribbles, strokes
 
 
-def propagate_with_ranking(task: Task, predictor, interactions: int, propagator=None) -> tuple[list[dict], dict[int, np.ndarray]]:
-    """Rows for 1/3/5 scribbled slices and, for each count, the 3-D scribbles placed so far."""
+def propagate_with_ranking(
+    task: Task, predictor, interactions: int, propagator=None, walk_3d: bool = False
+) -> tuple[list[dict], dict[int, np.ndarray]]:
+    """Rows for 1/3/5 scribbled slices and, for each count, the 3-D scribbles placed so far. ``walk_3d``:
+    after each propagation, :meth:`VolumeSegmenter.walk_3d` re-segments around the scribbled slices."""
     seg = VolumeSegmenter(task.image, predictor, spacing=task.spacing, kind=task.kind, background=2, propagator=propagator)
     seeds = np.zeros(task.gt.shape, np.int32)
     rows, placed = [], {}
@@ -157,6 +163,8 @@ def propagate_with_ranking(task: Task, predictor, interactions: int, propagator=
             seeds[index] = scribbles
             if np.any(seg.slice_labels(index) == 1):
                 seg.propagate(index, "both")
+                if walk_3d:
+                    seg.walk_3d()
             if n in COUNTS:
                 rows.append({"method": "propagate", "slices": n, "strokes": total_strokes,
                              "dice": dice(seg.labels == 1, task.gt), "seconds": time.perf_counter() - start,
@@ -267,11 +275,16 @@ def predictor_names(predictors: list[str], ckpt: list[str]) -> tuple[list[str], 
     return [*predictors, *ckpts], ckpts
 
 
-def build_predictors(name: str, ckpts: dict[str, str]) -> list:
-    """[predictor] or [predictor, propagator] for a name ``A`` or ``A+B``; a ``--ckpt`` name is a Session on its file."""
+def build_predictors(name: str, ckpts: dict[str, str]) -> tuple[list, bool]:
+    """([predictor] or [predictor, propagator], walk_3d) for a name ``A``, ``A+B``, ``A+walk3d`` or
+    ``A+B+walk3d``; a ``--ckpt`` name is a Session on its file."""
     from napari_scribbleseg.session import Session
 
-    return [Session(ckpts[n], device="cpu") if n in ckpts else get_predictor(n) for n in name.split("+")]
+    parts = name.split("+")
+    walk_3d = parts[-1] == WALK_3D
+    if walk_3d:
+        parts = parts[:-1]
+    return [Session(ckpts[n], device="cpu") if n in ckpts else get_predictor(n) for n in parts], walk_3d
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -281,9 +294,9 @@ def run(args: argparse.Namespace) -> list[dict]:
         base = {"dataset": task.dataset, "case": task.case, "target": task.target}
         rw3d_done = False
         for name in names:
-            predictor, *propagator = build_predictors(name, ckpts)
-            prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice, *propagator)
-            for row in [*prop_rows, *([] if propagator else [every_slice(task, predictor, args.per_slice)])]:
+            (predictor, *propagator), walk_3d = build_predictors(name, ckpts)
+            prop_rows, placed = propagate_with_ranking(task, predictor, args.per_slice, *propagator, walk_3d=walk_3d)
+            for row in [*prop_rows, *([] if propagator or walk_3d else [every_slice(task, predictor, args.per_slice)])]:
                 rows.append({**base, "predictor": name, **row})
             if not rw3d_done:  # the 3-D peer uses the first predictor's scribbles
                 for n, seeds in placed.items():

@@ -8,7 +8,9 @@ prediction (``Result.t_predict_ms + t_image_ms``): the difference is the widget'
 
 Two modes: ``sync`` (SCRIBBLESEG_SYNC=1: the prediction runs on the GUI thread inside the release) and
 ``worker`` (the default in use: a worker thread, the result delivered through the Qt event loop). For
-the worker mode it also drags one long stroke slowly and counts the live updates shown per second.
+the worker mode it also drags one long stroke slowly and counts the live updates shown per second. Last,
+the time napari takes to draw one frame of the same canvas with nothing changed: under Xvfb that is software
+OpenGL, a floor below which no widget code can bring an update.
 
     xvfb-run -a python benchmarks/widget_latency.py [--strokes 20] [--size 512] [--model default]
 
@@ -81,6 +83,27 @@ def measure(viewer, widget, user, plan, mode: str) -> tuple[list[float], list[fl
     return felt, own
 
 
+def frame_floor(viewer, n: int = 15) -> float:
+    """Median ms for napari to draw one frame of this canvas with nothing changed (``canvas.update()`` to
+    the draw event): the renderer's own share of every update (software OpenGL under Xvfb)."""
+    from qtpy.QtWidgets import QApplication
+
+    canvas = viewer.window._qt_viewer.canvas._scene_canvas
+    drawn = {"n": 0}
+    canvas.events.draw.connect(lambda e: drawn.update(n=drawn["n"] + 1))
+    times = []
+    for _ in range(n):
+        frames = drawn["n"]
+        t0 = time.perf_counter()
+        canvas.update()
+        wait_for(lambda: drawn["n"] > frames)
+        times.append((time.perf_counter() - t0) * 1e3)
+        for _ in range(3):
+            QApplication.processEvents()
+            time.sleep(0.005)
+    return float(np.median(times))
+
+
 def live_rate(viewer, widget, user, size: int, seconds: float = 2.0) -> float:
     """Live updates shown per second during one slow drag (worker mode)."""
     from qtpy.QtWidgets import QApplication
@@ -149,6 +172,9 @@ def main() -> None:
             f"{np.percentile(own, 50):12.1f} {np.percentile(own, 95):12.1f} {np.percentile(felt - own, 50):13.1f}"
         )
     print(f"live updates during a drag (worker): {live_rate(viewer, widget, user, args.size):.1f} per second")
+    floor = frame_floor(viewer)
+    print(f"one frame drawn with nothing changed: {floor:.1f} ms (the renderer's share of each update above;"
+          " the widget's own overhead is overhead minus this)")
     viewer.close()
 
 

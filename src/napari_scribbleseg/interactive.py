@@ -210,6 +210,8 @@ class InteractiveSegmenter:
         self.predictor = predictor
         # the propagation steps' predictor (VolumeSegmenter(propagator=...)); None: ``predictor`` itself
         self.propagator = propagator
+        # after propagating both ways to the end, re-segment in 3-D from every segmented slice (VolumeSegmenter.walk_3d)
+        self.walk_3d = False
         self.scribbles: dict[SliceKey, Scribbles] = {}
         self.predictions: dict[SliceKey, np.ndarray] = {}
         self.accepted: set[SliceKey] = set()
@@ -515,7 +517,8 @@ class InteractiveSegmenter:
         direction : -1, +1, or 0 for both ways.
         steps : int or None
             Stop after this many slices (None: until the object vanishes, confidence drops, or a slice the
-            user scribbled or accepted is reached).
+            user scribbled or accepted is reached). With None and :attr:`walk_3d` set, the slices around
+            every segmented slice are then re-segmented in 3-D (:meth:`VolumeSegmenter.walk_3d`).
         background : the background class (its ring is labelled with it), or None.
         progress, cancel : ``progress(done, total)`` per slice; ``cancel()`` True stops before the next.
         seed : (H, W) int labels to carry from ``key`` instead of what its strokes give (instance mode:
@@ -567,6 +570,9 @@ class InteractiveSegmenter:
                 if steps is not None and len(written) >= steps:
                     steps_iter.close()
                     break
+            if self.walk_3d and steps is None and not (cancel is not None and cancel()):
+                for other in volume.walk_3d():
+                    written[(axis, other)] = volume.slice_labels(other)
             for other, labels in written.items():
                 self._keep_accepted(other, labels)
                 self._keep_accepted(other, volume.slice_labels(other[1]))  # what later propagation starts from

@@ -202,6 +202,36 @@ def test_the_model_propagates_with_growcut_unless_the_switch_is_off(make_napari_
     assert np.any(widget.committed_layer.data[12] == 1)
 
 
+def test_through_object_finishes_in_3d_unless_the_switch_is_off(make_napari_viewer, monkeypatch):
+    """"Through object" propagates slice by slice, then the 3-D walker re-segments around the scribbled
+    slice (on by default); ticked off, the slice-by-slice result stays. The scribbled slice never changes."""
+    from napari_scribbleseg.volume import VolumeSegmenter
+
+    calls = []
+    original = VolumeSegmenter.walk_3d
+    monkeypatch.setattr(VolumeSegmenter, "walk_3d", lambda self: calls.append(1) or original(self))
+    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
+    assert widget.walk_3d.isChecked()
+    _object_and_background(widget, user, [(20, 17), (20, 23)], [(2, 2), (2, 8)])
+    shown = widget.segmenter.predictions[(0, 10)].copy()  # what the user saw on the scribbled slice
+    user.click(widget, "Through object")
+    assert calls == [1] and "propagated to" in widget.status.text()
+    committed = widget.committed_layer.data
+    # the ball (radius 8 mm, slices 2 mm apart) spans slices 7-13: found there (the scribbled slice 10 is
+    # the user's to accept), nothing far beyond
+    assert all(np.any(committed[i] == 1) for i in (7, 8, 9, 11, 12, 13))
+    assert not np.any(committed[:5] == 1) and not np.any(committed[16:] == 1)
+    volume = next(iter(widget.segmenter._volumes.values()))
+    assert np.array_equal(volume.slice_labels(10), shown)
+    user.click(widget, "Propagate >")  # a step never runs the walker
+    assert calls == [1]
+    user.tick(widget.walk_3d)
+    assert not widget.walk_3d.isChecked() and not widget.segmenter.walk_3d
+    viewer.dims.set_point(0, 20.0)
+    user.click(widget, "Through object")
+    assert calls == [1] and np.any(committed[8] == 1)
+
+
 def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     from qtpy.QtWidgets import QFileDialog
 

@@ -144,6 +144,16 @@ class SegmentWidget(QWidget):
         self.propagate_growcut.setChecked("growcut" in available_predictors())
         on(self.propagate_growcut.toggled, self._apply_propagator)
         model.addRow(self.propagate_growcut)
+        self.walk_3d = QCheckBox("through object: finish in 3-D (random walker)")
+        self.walk_3d.setToolTip(
+            "After 'Through object' has propagated slice by slice, a 3-D random walker seeded by every slice "
+            "you segmented or accepted re-segments the slices around them, along the volume's edges in all "
+            "three directions; your slices stay as they are. On most dev volumes this is more accurate "
+            "(docs/BENCHMARKS.md, Volumes); untick for slice-by-slice propagation only."
+        )
+        self.walk_3d.setChecked(True)
+        on(self.walk_3d.toggled, self._apply_propagator)
+        model.addRow(self.walk_3d)
 
         self.classes = ClassTable()
         on(self.classes.changed, self._apply_colors)
@@ -378,12 +388,14 @@ class SegmentWidget(QWidget):
     # model --------------------------------------------------------------------------------------
     def _apply_propagator(self) -> None:
         """With the model as predictor and the switch on, hand the controller GrowCut for the propagation
-        steps (measured for the model only); every other predictor propagates itself."""
+        steps (measured for the model only); every other predictor propagates itself. The 3-D switch
+        holds for every predictor."""
         if self.segmenter is not None:
             from napari_scribbleseg.session import Session
 
             growcut = self.propagate_growcut.isChecked() and isinstance(self.segmenter.predictor, Session)
             self.segmenter.set_propagator(get_predictor("growcut") if growcut else None)
+            self.segmenter.walk_3d = self.walk_3d.isChecked()
 
     def set_predictor(self, predictor: Predictor | str) -> None:
         """Use ``predictor`` (a name of :func:`get_predictor` or a predictor object) from now on."""

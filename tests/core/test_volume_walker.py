@@ -1,0 +1,97 @@
+"""The 3-D random walker propagation (volume/walker.py, VolumeSegmenter.walk_3d) on generated volumes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_scribbleseg.metrics import dice
+from napari_scribbleseg.volume import VolumeSegmenter
+from napari_scribbleseg.volume.walker import seeded_slice, walk
+
+from test_volume import NearestMeanPredictor, ellipsoid, noisy, user_scribbles
+
+SHAPE = (40, 64, 64)
+
+
+def test_seeded_slice_leaves_a_band_at_each_boundary_to_the_walker():
+    labels = np.full((20, 20), 2, np.int32)
+    labels[5:15, 5:10] = 1
+    labels[5:15, 10:15] = 3
+    seeds = seeded_slice(labels, [1, 3], 2, (1.0, 1.0), margin_mm=1.0)
+    assert np.all(seeds[7:13, 7] == 1) and np.all(seeds[7:13, 12] == 3)
+    assert np.all(seeds[0:3, :] == 2)
+    # the pixels next to every boundary (class-class and class-background) are unknown
+    assert np.all(seeds[5, 5:15] == 0) and np.all(seeds[4, 5:15] == 0) and np.all(seeds[7:13, 9:11] == 0)
+    # a slice without objects is background throughout
+    assert np.all(seeded_slice(np.zeros((6, 6), np.int32), [1], 2, (1.0, 1.0)) == 2)
+
+
+def test_one_segmented_slice_carries_an_ellipsoid_in_3d_and_the_slice_keeps_its_labels():
+    gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
+    volume = noisy(gt, noise=0.1)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    mine = seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20, "both")
+    written = seg.walk_3d()
+    assert 20 not in written and written
+    assert np.array_equal(seg.slice_labels(20), mine)
+    assert dice(seg.labels == 1, gt) > 0.9
+    # the walker reaches the object's ends in 3-D: nothing labelled well beyond them
+    z = np.flatnonzero((seg.labels == 1).any(axis=(1, 2)))
+    ends = np.flatnonzero(gt.any(axis=(1, 2)))
+    assert abs(z.min() - ends.min()) <= 2 and abs(z.max() - ends.max()) <= 2
+
+
+def test_accepted_slices_are_never_rewritten_and_seed_the_walker():
+    gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
+    volume = noisy(gt, noise=0.1)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    accepted = np.where(gt[26], 1, 2).astype(np.int32)
+    accepted[:, :32] = 2  # the user accepted a half object on slice 26: it stays exactly so
+    seg.adopt(26, accepted)
+    seg.lock(26)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20, "both")
+    seg.walk_3d()
+    assert np.array_equal(seg.slice_labels(26), accepted)
+    # its neighbours follow it: the accepted half-object pulls slice 27 towards the left half being background
+    assert np.count_nonzero(seg.slice_labels(27)[:, :28] == 1) < np.count_nonzero(gt[27][:, :28])
+
+
+def test_the_slices_the_walker_changed_most_rank_first():
+    gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
+    volume = noisy(gt, noise=0.1)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20, "both")
+    before = dict(seg.scores)
+    seg.labels[14] = 2  # a planted bad slice: propagation lost the object there
+    seg.walk_3d()
+    assert seg.scores[14] > before[14] + 100  # the walker found ~ the object's area there
+    assert seg.ranking()[0] == 14
+
+
+def test_walk_without_an_object_on_a_seeded_slice_does_nothing():
+    volume = np.zeros((5, 8, 8), np.float32)
+    labels = np.full(volume.shape, 2, np.int32)
+    assert walk(volume, labels, [2], [1], 2, (1.0, 1.0, 1.0)) is None
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    assert seg.walk_3d() == []
+
+
+def test_the_walker_reaches_only_so_far_and_the_slice_beyond_holds_it():
+    from napari_scribbleseg.volume.walker import REACH_MM
+
+    z, y, x = np.mgrid[:80, :32, :32]
+    gt = (y - 16) ** 2 + (x - 16 - z / 10) ** 2 < 64  # a long tube drifting sideways
+    volume = noisy(gt, noise=0.1)
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    seg.segment_slice(40, user_scribbles(gt[40].astype(np.int32)))
+    seg.propagate(40, "both")
+    before = seg.labels.copy()
+    written = seg.walk_3d()
+    reach = int(REACH_MM)  # 1 mm slices
+    assert written and min(written) >= 40 - reach and max(written) <= 40 + reach
+    assert np.array_equal(seg.labels[: 40 - reach], before[: 40 - reach])
+    assert np.array_equal(seg.labels[40 + reach + 1 :], before[40 + reach + 1 :])
+    assert dice(seg.labels == 1, gt) > 0.9
