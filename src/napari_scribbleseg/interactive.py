@@ -570,7 +570,8 @@ class InteractiveSegmenter:
                 if steps is not None and len(written) >= steps:
                     steps_iter.close()
                     break
-            if self.walk_3d and steps is None and not (cancel is not None and cancel()):
+            # from the user's own strokes only: an adopted slice (a propagated one, an instance's seed) seeds no walker
+            if self.walk_3d and steps is None and shown is None and not (cancel is not None and cancel()):
                 for other in volume.walk_3d():
                     written[(axis, other)] = volume.slice_labels(other)
             for other, labels in written.items():
