@@ -95,3 +95,17 @@ def test_the_walker_reaches_only_so_far_and_the_slice_beyond_holds_it():
     assert np.array_equal(seg.labels[: 40 - reach], before[: 40 - reach])
     assert np.array_equal(seg.labels[40 + reach + 1 :], before[40 + reach + 1 :])
     assert dice(seg.labels == 1, gt) > 0.9
+
+
+def test_a_box_over_the_voxel_budget_is_solved_coarser_with_the_same_result(monkeypatch):
+    import napari_scribbleseg.volume.walker as walker
+
+    gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
+    volume = noisy(gt, noise=0.1)
+    labels = np.zeros(SHAPE, np.int32)
+    labels[20] = np.where(gt[20], 1, 2)
+    box, fine = walk(volume, labels, [20], [1], 3, (1.0, 1.0, 1.0))
+    monkeypatch.setattr(walker, "MAX_VOXELS", 5_000)  # the box holds ~100k voxels: solved at 1/4 or coarser
+    box_coarse, coarse = walk(volume, labels, [20], [1], 3, (1.0, 1.0, 1.0))
+    assert box_coarse == box
+    assert dice(coarse == 1, fine == 1) > 0.85 and dice(coarse == 1, gt[box]) > 0.85

@@ -41,6 +41,8 @@ REACH_MM = 30.0
 SEED_MARGIN_MM = 1.0
 #: in-plane pixels finer than this are solved at half resolution (probabilities upsampled linearly)
 FINE_PIXEL_MM = 2.0
+#: a box larger than this many voxels is solved at a coarser in-plane resolution (time and memory of one solve)
+MAX_VOXELS = 2_000_000
 #: CT intensities enter the walker through this window (HU level, width): soft tissue
 CT_WINDOW = (40.0, 400.0)
 
@@ -111,7 +113,7 @@ def _intensities(data: np.ndarray, kind: str | None) -> np.ndarray:
     if kind == "ct":
         return ct_window(data, *CT_WINDOW)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # saturation: the image's own warning was shown on loading
+        warnings.simplefilter("ignore", UserWarning)  # saturation changes only the walker's scaling here
         out = mr_normalize(data)
     if np.ptp(out) > 0:
         return out
@@ -130,18 +132,21 @@ def _box(objects: np.ndarray, spacing: Sequence[float]) -> tuple[slice, slice, s
 
 
 def _solve(data: np.ndarray, seeds: np.ndarray, values: list[int], spacing: Sequence[float]) -> np.ndarray:
-    """The walker's labels (Z, Y, X) int32 from ``seeds`` (0 unknown), at half in-plane resolution for fine pixels."""
+    """The walker's labels (Z, Y, X) int32 from ``seeds`` (0 unknown): at half in-plane resolution for fine
+    pixels, coarser where the box would exceed :data:`MAX_VOXELS`; the seeds keep their labels."""
     from skimage.segmentation import random_walker
     from skimage.transform import downscale_local_mean
 
-    if not np.any(seeds == 0):
-        return seeds.copy()
-    f = 2 if max(spacing[1:]) < FINE_PIXEL_MM and min(data.shape[1:]) >= 8 else 1
+    present = [v for v in values if np.any(seeds == v)]
+    if len(present) < 2 or not np.any(seeds == 0):
+        return np.where(seeds == 0, present[0], seeds).astype(np.int32) if present else seeds.copy()
+    f = 2 if max(spacing[1:]) < FINE_PIXEL_MM else 1
+    f = max(f, int(np.ceil(np.sqrt(data.size / MAX_VOXELS))))
+    f = min(f, max(min(data.shape[1:]) // 4, 1))
     small = downscale_local_mean(data, (1, f, f)) if f > 1 else data
     small_seeds = seeds[:, ::f, ::f][:, : small.shape[1], : small.shape[2]]
-    present = [v for v in values if np.any(small_seeds == v)]
-    if len(present) < 2 or not np.any(small_seeds == 0):
-        return seeds.copy() if len(present) >= 2 else np.where(seeds == 0, present[0] if present else 0, seeds)
+    if f > 1 and (not np.any(small_seeds == 0) or len(np.unique(small_seeds[small_seeds > 0])) < len(present)):
+        f, small, small_seeds = 1, data, seeds  # a thin band or a small class lost in the subsampling
     # the multigrid solver where pyamg is installed: in 3-D a direct solve fills in too much
     mode = "cg_mg" if importlib.util.find_spec("pyamg") is not None else "cg_j"
     with warnings.catch_warnings():
