@@ -58,17 +58,15 @@ def test_accepted_slices_are_never_rewritten_and_seed_the_walker():
     assert np.count_nonzero(seg.slice_labels(27)[:, :28] == 1) < np.count_nonzero(gt[27][:, :28])
 
 
-def test_the_slices_the_walker_changed_most_rank_first():
+def test_a_slice_propagation_lost_is_found_again_by_the_walker():
     gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
     volume = noisy(gt, noise=0.1)
     seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
     seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
     seg.propagate(20, "both")
-    before = dict(seg.scores)
-    seg.labels[14] = 2  # a planted bad slice: propagation lost the object there
-    seg.walk_3d()
-    assert seg.scores[14] > before[14] + 100  # the walker found ~ the object's area there
-    assert seg.ranking()[0] == 14
+    seg.labels[14] = 2  # a planted bad slice: the slice-by-slice result lost the object there
+    assert 14 in seg.walk_3d()
+    assert dice(seg.labels[14] == 1, gt[14]) > 0.85
 
 
 def test_walk_without_an_object_on_a_seeded_slice_does_nothing():

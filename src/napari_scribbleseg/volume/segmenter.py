@@ -425,10 +425,9 @@ class VolumeSegmenter:
         Every scribbled and every accepted slice seeds a random walker with its whole result; the walker
         rewrites the other slices within :data:`~napari_scribbleseg.volume.walker.REACH_MM` of them, inside
         the box around the objects. The first slice beyond that reach seeds the walker with its
-        slice-by-slice result and keeps it; the seeded slices keep their labels. Where the walker and the
-        slice-by-slice result it replaces disagree, that area (mm^2) is added to the slice's expected
-        error: the ranking points at the slices the two methods see differently. Returns the slices
-        written, in order.
+        slice-by-slice result and keeps it; the seeded slices keep their labels. The ranking keeps the
+        slice-by-slice expected errors (adding the area where the two results disagree ranked worse on
+        the dev volumes: docs/BENCHMARKS.md "Volumes"). Returns the slices written, in order.
         """
         seeded = sorted(z for z in set(self._scribbles) | self._locked if self._object_mask(self._label_slices[z]).any())
         classes = sorted({k for z in seeded for k in self._object_classes(self._label_slices[z])})
@@ -456,8 +455,6 @@ class VolumeSegmenter:
                 old = self._label_slices[z][box[1:]]
                 if not self._object_mask(new).any() and not self._object_mask(old).any():
                     continue
-                moved = np.count_nonzero(np.where(self._object_mask(old), old, 0) != np.where(self._object_mask(new), new, 0))
-                self._scores[z] = self._scores.get(z, 0.0) + moved * self.pixel_area
                 self._label_slices[z][box[1:]] = new
                 if sources:
                     self._owner[z] = min(sources, key=lambda source: abs(source - z))
