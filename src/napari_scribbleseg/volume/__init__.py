@@ -1,7 +1,9 @@
 """Volumes: slice-by-slice segmentation along any axis and propagation between slices.
 
 - :mod:`.segmenter`: :class:`VolumeSegmenter` (segment a slice, propagate it, where to scribble next);
-- :mod:`.seeds`: the scribbles propagation derives for a neighbouring slice, and their appearance check.
+- :mod:`.seeds`: the scribbles propagation derives for a neighbouring slice, and their appearance check;
+- :mod:`.walker`: the 3-D random walker that finishes a propagation from every segmented slice
+  (:meth:`VolumeSegmenter.walk_3d`).
 
 The expected-error maps and the ranking's arithmetic are :mod:`napari_scribbleseg.uncertainty`'s.
 """

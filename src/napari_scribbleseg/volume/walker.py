@@ -5,9 +5,10 @@ shrinks towards its ends is carried too large (docs/BENCHMARKS.md "Volumes"). He
 segmented (scribbled with the model, or accepted) seeds a 3-D random walker (Grady 2006; scikit-image,
 voxel spacing given) with its whole result: each class a pixel inside its boundary, the background a
 pixel outside, so the walker decides only where a boundary runs between and beyond those slices, along
-the volume's own edges in all three directions. On the dev volumes of issue 16 this carried one slice
-segmented by the shipped model further than the model + GrowCut propagation on 5 of 8 structures
-(ad-hoc probe, docs/BENCHMARKS.md).
+the volume's own edges in all three directions. On the dev volumes of issue 16, after the model + GrowCut
+propagation, it is above GrowCut's propagation and the 3-D random walker on the same scribbles on 12 of
+16 (structure, 1 or 3 slices) cells, against 3 without it; it leaks on a diffuse region with no edge of
+its own (BraTS oedema) (docs/BENCHMARKS.md "Volumes").
 
 The walker works inside a box around the objects found so far (their bounding box grown by
 :data:`ROI_MARGIN_MM`), whose in-plane faces are background, the box a user draws around a structure;
