@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage as ndi
 
-from napari_scribbleseg.imaging import ct_window, mr_normalize
+from napari_scribbleseg.imaging import ct_window, mr_normalize, resolve_window
 
 #: the walker's edge weight exp(-BETA * gradient^2) on intensities in [0, 1] (scikit-image's beta); the
 #: value the 3-D random walker peer of benchmarks/volume_dice.py uses
@@ -44,8 +44,6 @@ SEED_MARGIN_MM = 1.0
 FINE_PIXEL_MM = 2.0
 #: a box larger than this many voxels is solved at a coarser in-plane resolution (time and memory of one solve)
 MAX_VOXELS = 2_000_000
-#: CT intensities enter the walker through this window (HU level, width): soft tissue
-CT_WINDOW = (40.0, 400.0)
 
 
 def seeded_slice(labels: np.ndarray, classes: Sequence[int], background: int, pixel_spacing: Sequence[float],
@@ -108,11 +106,11 @@ def walk(
 
 
 def _intensities(data: np.ndarray, kind: str | None) -> np.ndarray:
-    """The box's intensities in [0, 1]: CT through :data:`CT_WINDOW`, anything else between its percentiles
+    """The box's intensities in [0, 1]: CT through the project's default window (abdomen), anything else between its percentiles
     (:func:`~napari_scribbleseg.imaging.mr_normalize`), or between its minimum and maximum where those
     percentiles coincide (a volume of a few grey values)."""
     if kind == "ct":
-        return ct_window(data, *CT_WINDOW)
+        return ct_window(data, *resolve_window(None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # saturation changes only the walker's scaling here
         out = mr_normalize(data)
