@@ -2,7 +2,8 @@
 
 Kinds: ``folder`` (images/ + masks/), ``coco_mval``, ``coco`` (COCO and/or LVIS JSON), ``pascal``
 (VOC or SBD), ``brats``, ``decathlon``, ``chaos``, ``nifti_pairs``, ``acdc_scribbles`` (real scribbles). Each builds an object with
-``len()`` and ``sample(index, rng) -> Sample`` (:mod:`training.sources.base`).
+``len()`` and ``sample(index, rng) -> Sample`` (:mod:`training.sources.base`). Any entry may add ``paste``
+(a probability) and ``paste_size``: copy-paste composites of its own regions (:mod:`training.sources.composite`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,13 @@ def build_source(spec: dict[str, Any]) -> Source:
         raise InputError(f"unknown data source kind {kind!r}; use one of {sorted(BUILDERS)}")
     if "modalities" in spec:
         spec["modalities"] = tuple(spec["modalities"])
-    return BUILDERS[kind](spec)
+    paste, paste_size = spec.pop("paste", 0.0), spec.pop("paste_size", (0.2, 0.7))
+    source = BUILDERS[kind](spec)
+    if float(paste) > 0:
+        from training.sources.composite import CompositeSource
+
+        return CompositeSource(source, float(paste), tuple(paste_size))
+    return source
 
 
 __all__ = ["BUILDERS", "Sample", "Source", "build_source"]
