@@ -107,3 +107,25 @@ def test_a_box_over_the_voxel_budget_is_solved_coarser_with_the_same_result(monk
     box_coarse, coarse = walk(volume, labels, [20], [1], 3, (1.0, 1.0, 1.0))
     assert box_coarse == box
     assert dice(coarse == 1, fine == 1) > 0.85 and dice(coarse == 1, gt[box]) > 0.85
+
+
+def test_the_walker_overrules_the_slice_by_slice_labels_only_where_it_is_sure():
+    from napari_scribbleseg.volume.walker import _solve
+
+    # six identical slices, the first seeded as class 1 and the last as background (2): the walker's
+    # probability of class 1 falls linearly through the slices between, 0.8 / 0.6 / 0.4 / 0.2
+    pattern = np.random.default_rng(0).random((8, 8)).astype(np.float32)
+    data = np.repeat(pattern[None], 6, axis=0)
+    seeds = np.zeros(data.shape, np.int32)
+    seeds[0], seeds[5] = 1, 2
+    current = np.ones(data.shape, np.int32)  # the slice-by-slice result: class 1 everywhere
+
+    def per_slice(prior: float) -> list[int]:
+        out = _solve(data, seeds, [1, 2], (1.0, 3.0, 3.0), current, prior)
+        assert all(len(np.unique(out[z])) == 1 for z in range(6))
+        return [int(out[z, 0, 0]) for z in range(6)]
+
+    assert per_slice(0.0) == [1, 1, 1, 2, 2, 2]  # the walker alone
+    # at 0.3 the walker must be 71 % sure to overrule: 60 % background (slice 3) is not enough, 80 % is
+    assert per_slice(0.3) == [1, 1, 1, 1, 2, 2]
+    assert per_slice(1.0) == [1, 1, 1, 1, 1, 2]  # only the seeds

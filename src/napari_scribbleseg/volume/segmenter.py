@@ -424,10 +424,12 @@ class VolumeSegmenter:
 
         Every scribbled and every accepted slice seeds a random walker with its whole result; the walker
         rewrites the other slices within :data:`~napari_scribbleseg.volume.walker.REACH_MM` of them, inside
-        the box around the objects. The first slice beyond that reach seeds the walker with its
-        slice-by-slice result and keeps it; the seeded slices keep their labels. The ranking keeps the
-        slice-by-slice expected errors (adding the area where the two results disagree ranked worse on
-        the dev volumes: docs/BENCHMARKS.md "Volumes"). Returns the slices written, in order.
+        the box around the objects, where it is sure enough to overrule their slice-by-slice result
+        (:data:`~napari_scribbleseg.volume.walker.PRIOR`). The first slice beyond that reach seeds the walker
+        with its slice-by-slice result and keeps it; the seeded slices keep their labels. The ranking keeps
+        the slice-by-slice expected errors (adding the area where the two results disagree, or the walker's
+        own uncertainty, ranked worse on the dev volumes: docs/BENCHMARKS.md "Volumes"). Returns the slices
+        written, in order.
         """
         seeded = sorted(z for z in set(self._scribbles) | self._locked if self._object_mask(self._label_slices[z]).any())
         classes = sorted({k for z in seeded for k in self._object_classes(self._label_slices[z])})
