@@ -84,7 +84,8 @@ def test_bad_settings_and_sources_with_strokes_are_refused() -> None:
     inner = _Pair()
     inner.samples[0].scribbles = np.zeros((120, 120), np.int32)
     with pytest.raises(InputError, match="only on image sources"):
-        CompositeSource(inner, 1.0).sample(0, np.random.default_rng(0))
+        CompositeSource(inner, 0.5)
+
 
 
 def test_a_recipe_entry_with_paste_builds_composites(tiny_root: Path) -> None:
@@ -94,3 +95,5 @@ def test_a_recipe_entry_with_paste_builds_composites(tiny_root: Path) -> None:
     assert isinstance(source, CompositeSource) and len(source) == len(plain) and source.size == (0.3, 0.5)
     sample = source.sample(0, np.random.default_rng(0))
     assert sample.regions.max() > plain.sample(0, np.random.default_rng(0)).regions.max()
+    with pytest.raises(InputError, match="between 0 and 1"):
+        build_source({"kind": "coco_mval", "root": str(tiny_root / "natural/coco_mval"), "paste": -0.2})

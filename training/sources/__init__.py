@@ -78,9 +78,9 @@ def build_source(spec: dict[str, Any]) -> Source:
         raise InputError(f"unknown data source kind {kind!r}; use one of {sorted(BUILDERS)}")
     if "modalities" in spec:
         spec["modalities"] = tuple(spec["modalities"])
-    paste, paste_size = spec.pop("paste", 0.0), spec.pop("paste_size", (0.2, 0.7))
+    paste, paste_size = spec.pop("paste", None), spec.pop("paste_size", (0.2, 0.7))
     source = BUILDERS[kind](spec)
-    if float(paste) > 0:
+    if paste is not None:
         from training.sources.composite import CompositeSource
 
         return CompositeSource(source, float(paste), tuple(paste_size))

@@ -93,6 +93,13 @@ class CompositeSource:
             raise InputError(f"paste_size {list(size)} must be two fractions 0 < lo <= hi <= 1 of the image's side")
         self.inner, self.share, self.size = inner, float(share), (lo, hi)
         self.name = inner.name
+        if self.share > 0 and len(inner):
+            first = inner.sample(0, np.random.default_rng(0))  # refused when the recipe is read, not mid-run
+            if first.scribbles is not None or first.neighbour is not None:
+                raise InputError(
+                    f"{self.name} gives strokes or neighbouring slices, which a pasted object would contradict; "
+                    "use 'paste' only on image sources"
+                )
 
     def __len__(self) -> int:
         return len(self.inner)
@@ -101,10 +108,5 @@ class CompositeSource:
         base = self.inner.sample(index, rng)
         if rng.random() >= self.share:
             return base
-        if base.scribbles is not None or base.neighbour is not None:
-            raise InputError(
-                f"{self.name} gives strokes or neighbouring slices, which a pasted object would contradict; "
-                "use 'paste' only on image sources"
-            )
         donor = self.inner.sample(int(rng.integers(len(self.inner))), rng)
         return paste_region(base, donor, rng, self.size)
