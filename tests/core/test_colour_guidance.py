@@ -43,3 +43,23 @@ def test_grey_images_are_binned_by_intensity_and_the_channel_is_in_the_layout():
     assert maps.shape == (2, 6, 40, 60) and maps[0, 5, 10, 10] > 0.9
     with pytest.raises(ValueError, match="colour bins"):
         guidance_maps(strokes, kind="colour")
+
+
+def test_colour_crops_are_the_likelihood_map_resampled_into_each_zoom_box():
+    import torch
+
+    from napari_scribbleseg.model.crop import CropTransform
+    from napari_scribbleseg.model.guidance import colour_crops, colour_ratios
+
+    rng = np.random.default_rng(0)
+    rgb = rng.random((90, 130, 3)).astype(np.float32)
+    strokes = np.zeros((90, 130), np.int32)
+    strokes[10:14, 10:60], strokes[60:64, 30:120], strokes[40:42, 100:125] = 1, 2, 3
+    bins = colour_bins(rgb)
+    boxes = np.array([[3.3, 7.7, 50.2, 61.9], [0, 0, 90, 130], [30.5, 80.0, 89.0, 129.5]])
+    for crop in (CropTransform.full(strokes.shape, 3), CropTransform(boxes, (90, 130))):
+        whole_map = torch.from_numpy(colour_likelihood(bins, strokes, [1, 2, 3]))[:, None]
+        expected = crop.to_crop(whole_map, (48, 40)).numpy()
+        got = colour_crops(bins, colour_ratios(bins, strokes, [1, 2, 3]), crop, (48, 40))
+        assert got.shape == (3, 1, 48, 40)
+        np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -152,6 +152,24 @@ class CropTransform:
             return y.reshape(x.shape[1], b, out[0], out[1]).transpose(0, 1).contiguous()
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
+    def bilinear_taps(self, size: int | tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The image pixels and weights behind :meth:`to_crop`'s bilinear samples at full image resolution.
+
+        Returns (rows (B, 2, h), row weights (B, 2, h), cols (B, 2, w), col weights (B, 2, w)): crop cell
+        (i, j) of item b is ``sum_{p, q} rw[b, p, i] * cw[b, q, j] * x[rows[b, p, i], cols[b, q, j]]``, the
+        value ``to_crop`` samples (border padding). A map that is a lookup of an integer image (a value per
+        colour bin) is then cropped by looking up only these pixels instead of resampling the whole map.
+        """
+        out = (size, size) if isinstance(size, int) else size
+        ys, xs = self.axis_coords(out, dtype=torch.float64)
+        taps = []
+        for coords, n in ((ys.numpy(), self.image_shape[0]), (xs.numpy(), self.image_shape[1])):
+            pixel = np.clip(((coords + 1.0) * n - 1.0) / 2.0, 0.0, n - 1)
+            low = np.floor(pixel).astype(np.int64)
+            frac = (pixel - low).astype(np.float32)
+            taps += [np.stack([low, np.minimum(low + 1, n - 1)], 1), np.stack([1.0 - frac, frac], 1)]
+        return tuple(taps)
+
     def rasterize(self, points: np.ndarray, membership: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
         """Draw image pixels into the crops: a crop cell is 1 where any listed pixel overlaps it.
 

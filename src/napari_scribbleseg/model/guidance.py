@@ -151,8 +151,7 @@ def guidance_crops(
     elif kind == "colour":
         if colour is None:
             raise ValueError("guidance 'colour' needs the image's colour bins (colour_bins)")
-        likelihood = torch.from_numpy(colour_likelihood(colour, labels, classes)).to(device)
-        channels["colour"] = crop.to_crop(likelihood[:, None], out_size)
+        channels["colour"] = torch.from_numpy(colour_crops(colour, colour_ratios(colour, labels, classes), crop, out_size)).to(device)
     return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
 
 
@@ -205,8 +204,8 @@ def colour_bins(rgb: np.ndarray) -> ColourBins:
     return ColourBins(index, grid, histogram)
 
 
-def colour_likelihood(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
-    """(K, H, W) float32 P(class k | colour) in [0, 1] from stroke histograms on one image.
+def colour_ratios(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
+    """(K, n_bins) float32 P(class k | colour bin) in [0, 1] from stroke histograms on one image.
 
     Class k's strokes give its colour density; the strokes of every other class give the rival density
     (the whole image's while no other class has strokes). Both are smoothed over neighbouring bins
@@ -223,14 +222,34 @@ def colour_likelihood(bins: ColourBins, labels: np.ndarray, classes: list[int], 
         return smooth / max(float(smooth.sum()), 1e-12)
 
     scribbled = labels > 0
-    out = np.empty((len(classes), *labels.shape), np.float32)
+    stroke_bins, stroke_labels = bins.index[scribbled], labels[scribbled]  # the strokes' pixels only
+    out = np.empty((len(classes), n), np.float32)
     for i, k in enumerate(classes):
-        own = np.bincount(bins.index[labels == k], minlength=n).astype(np.float64)
-        rival_pixels = scribbled & (labels != k)
-        rival = np.bincount(bins.index[rival_pixels], minlength=n).astype(np.float64) if rival_pixels.any() else bins.histogram
+        mine = stroke_labels == k
+        own = np.bincount(stroke_bins[mine], minlength=n).astype(np.float64)
+        rival = np.bincount(stroke_bins[~mine], minlength=n).astype(np.float64) if not mine.all() else bins.histogram
         p, q = density(own), density(rival)
-        ratio = (p + 1e-6) / (p + q + 2e-6)
-        out[i] = ratio[bins.index]
+        out[i] = (p + 1e-6) / (p + q + 2e-6)
+    return out
+
+
+def colour_likelihood(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
+    """(K, H, W) float32 P(class k | colour) of every pixel (:func:`colour_ratios` looked up per pixel)."""
+    return colour_ratios(bins, labels, classes, smoothing)[:, bins.index]
+
+
+def colour_crops(bins: ColourBins, ratios: np.ndarray, crop, size: tuple[int, int]) -> np.ndarray:
+    """(K, 1, h, w) float32: the colour likelihood ``ratios[k][bins.index]`` of each class k resampled into
+    crop k as :meth:`~napari_scribbleseg.model.crop.CropTransform.to_crop` would (bilinear), from the
+    four image pixels behind each crop cell only (:meth:`~napari_scribbleseg.model.crop.CropTransform.bilinear_taps`)."""
+    rows, row_w, cols, col_w = crop.bilinear_taps(size)
+    out = np.zeros((len(ratios), 1, *size), np.float32)
+    for k in range(len(ratios)):
+        b = k if len(rows) > 1 else 0
+        for p in range(2):
+            row_values = ratios[k][bins.index[rows[b, p]]]  # (h, W): the likelihood along the tapped rows
+            across = col_w[b, 0][None, :] * row_values[:, cols[b, 0]] + col_w[b, 1][None, :] * row_values[:, cols[b, 1]]
+            out[k, 0] += row_w[b, p][:, None] * across
     return out
 
 
