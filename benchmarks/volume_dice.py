@@ -29,8 +29,8 @@ A on the scribbled slices and B for the propagation steps (``VolumeSegmenter(pro
 every_slice row is A's and is not repeated. A last part ``+walk3d`` (``default+growcut+walk3d``) re-segments
 the volume in 3-D after each propagation (``VolumeSegmenter.walk_3d``: a random walker seeded by every
 scribbled slice's whole result). ``rank_rho`` (propagate rows) is the Spearman
-correlation, over the slices the ranking scores after each count, between the ranking's expected error and
-the slice's true error (mm^2 of wrong pixels): how well "where to scribble next" finds the worst slices.
+correlation, over the slices the ranking scores after each count, between the ranking's priorities (expected
+errors, weighed by distance after ``walk3d``) and the slice's true error (mm^2 of wrong pixels): how well "where to scribble next" finds the worst slices.
 """
 
 from __future__ import annotations
@@ -181,14 +181,16 @@ def propagate_with_ranking(
 
 
 def ranking_rho(seg: VolumeSegmenter, task: Task) -> float:
-    """Spearman correlation between the ranking's expected error and each ranked slice's true error
+    """Spearman correlation between the ranking's priorities (its expected errors, weighed by distance after
+    the 3-D finish) and each ranked slice's true error
     (wrong pixels x pixel area); NaN with fewer than 3 ranked slices or no spread."""
     from scipy.stats import spearmanr
 
     ranked = seg.ranking()
     if len(ranked) < 3:
         return float("nan")
-    expected = [seg.scores[i] for i in ranked]
+    priorities = seg.priorities()
+    expected = [priorities[i] for i in ranked]
     true = [np.count_nonzero((seg.slice_labels(i) == 1) != task.gt[i]) * seg.pixel_area for i in ranked]
     if np.ptp(expected) == 0 or np.ptp(true) == 0:
         return float("nan")

@@ -129,3 +129,18 @@ def test_the_walker_overrules_the_slice_by_slice_labels_only_where_it_is_sure():
     # at 0.3 the walker must be 71 % sure to overrule: 60 % background (slice 3) is not enough, 80 % is
     assert per_slice(0.3) == [1, 1, 1, 1, 2, 2]
     assert per_slice(1.0) == [1, 1, 1, 1, 1, 2]  # only the seeds
+
+
+def test_after_the_3d_finish_the_ranking_weighs_expected_errors_by_distance_from_the_segmented_slices():
+    gt = ellipsoid(SHAPE, centre=(20, 32, 32), radii=(12, 20, 16))
+    seg = VolumeSegmenter(noisy(gt, noise=0.1), NearestMeanPredictor(), spacing=(2.0, 1.0, 1.0), background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20, "both")
+    scores = {z: s for z, s in seg.scores.items() if z != 20}
+    assert seg.ranking() == sorted(scores, key=lambda z: (-scores[z], z))
+    seg.walk_3d()
+    scores = seg.scores
+    weighted = {z: s * abs(z - 20) * 2.0 for z, s in scores.items() if z != 20}
+    assert seg.ranking() == sorted(weighted, key=lambda z: (-weighted[z], z))
+    # the next suggestion is not a neighbour of the scribbled slice, which the walker has just re-segmented
+    assert abs(seg.ranking()[0] - 20) > 1
