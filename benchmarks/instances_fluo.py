@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=None, help="the largest N nuclei of each image (default all)")
     parser.add_argument("--max-interactions", type=int, default=10)
     parser.add_argument("--predictors", nargs="+", default=["default", "growcut", "random_walker", "grabcut"])
+    parser.add_argument("--ckpt", nargs="*", default=[], metavar="NAME=PATH", help="add a Session on another checkpoint")
     args = parser.parse_args()
     from PIL import Image
 
@@ -38,8 +39,14 @@ def main() -> None:
     # Hoechst is one channel, stored as RGB JPEG: grey as PIL makes it
     images = [(name, np.asarray(Image.fromarray(image).convert("L")) if image.ndim == 3 else image, labels)
               for name, image, labels in instance_images(DATA)[: args.images]]
+    from napari_scribbleseg.session import Session
+
+    predictors = {name: name for name in args.predictors}
+    for spec in args.ckpt:
+        name, _, path = spec.partition("=")
+        predictors[name] = Session(path, device="cpu")
     result = evaluate_instances(
-        args.predictors, images, max_interactions=args.max_interactions, max_objects=args.objects,
+        predictors, images, max_interactions=args.max_interactions, max_objects=args.objects,
         progress=lambda done, total: print(f"\r{done}/{total} objects", end="", file=sys.stderr),
     )
     print(file=sys.stderr)

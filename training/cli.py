@@ -1,5 +1,6 @@
 """Command line: ``python -m training train --recipe R`` and ``python -m training finetune --from CKPT --data DIR``;
-``python -m training pack --recipe R`` copies R's data, shrunk, into ``.pack/`` for a machine that sees only the repo.
+``python -m training pack --recipe R`` copies R's data, shrunk, into ``.pack/`` for a machine that sees only the repo;
+``python -m training soup A B --out C`` averages the weights of fine-tunes of one model (:mod:`training.soup`).
 
 Both accept ``--out DIR`` (default ``runs/<recipe>``), ``--steps N``, ``--minutes M`` (stop with a
 checkpoint after M minutes), ``--device auto|cpu|cuda``, ``--data-root DIR`` (what ``${data}`` means in
@@ -64,7 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--max-side", type=int, default=448, help="photos and masks shrunk to this long side")
     pack.add_argument("--quality", type=int, default=85, help="JPEG quality of the shrunk photos")
     pack.add_argument("--budget-mib", type=float, default=56.0, help="stop with an error past this size (0: none)")
+    soup = sub.add_parser("soup", help="average the weights of fine-tunes of one model into one checkpoint")
+    soup.add_argument("checkpoints", nargs="+", help="two or more checkpoints of the same architecture")
+    soup.add_argument("--weights", nargs="+", type=float, help="one positive weight per checkpoint (default equal)")
+    soup.add_argument("--out", required=True, help="the checkpoint to write")
     return parser
+
+
+def _soup(args: argparse.Namespace) -> int:
+    from training.soup import write_soup
+
+    path = write_soup(args.checkpoints, args.out, args.weights)
+    print(f"checkpoint: {path}")
+    return 0
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -91,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "pack":
         return _pack(args)
+    if args.command == "soup":
+        return _soup(args)
     overrides: dict[str, Any] = {}
     for text in args.set:
         overrides = deep_merge(overrides, parse_override(text))
