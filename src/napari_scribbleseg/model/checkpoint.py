@@ -49,7 +49,7 @@ def save_checkpoint(
     """Write ``model`` to ``path`` (float16 weights unless ``half=False``); return the path.
 
     ``trained_on`` names the data (e.g. ``["coco_mval", "brats2015"]``), ``metrics`` holds plain
-    numbers or strings (e.g. ``{"grabcut_noi90": 1.6}``).
+    numbers or strings, or lists and dicts of them (e.g. ``{"grabcut_noi90": 1.6}``; a soup lists its parts).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
