@@ -14,8 +14,9 @@ its Dice reaches 0.9 or ``--per-slice`` strokes; the strokes are counted):
 
 - ``propagate``: the first scribbled slice is the one where the target is largest; after each slice is
   scribbled it is propagated both ways (:class:`VolumeSegmenter`); the next slice is the first of
-  :meth:`VolumeSegmenter.ranking` (expected error, worst first); a suggested slice with nothing to
-  correct is accepted (locked) and the next suggestion taken. Dice after 1, 3 and 5 scribbled slices.
+  :meth:`VolumeSegmenter.ranking` (expected error, worst first); a suggested slice that already looks
+  right (Dice >= 0.9, the bar at which the user stops correcting) is accepted (locked) as it is and the next
+  suggestion taken (until session 11 the user scribbled on it anyway, at least one stroke). Dice after 1, 3 and 5 scribbled slices.
 - ``every_slice``: every slice holding the target scribbled and segmented on its own, no propagation
   (the number of slices it takes is reported), with the same 2-D predictor.
 - ``rw3d``: scikit-image's 3-D random walker (voxel spacing given) on exactly the scribbles that
@@ -124,12 +125,13 @@ def binary_gt(mask: np.ndarray) -> np.ndarray:
 
 def scribble_slice(seg: VolumeSegmenter, index: int, gt_slice: np.ndarray, max_interactions: int) -> tuple[np.ndarray, int]:
     """Simulate strokes on slice ``index`` of ``seg`` until its Dice reaches SLICE_TARGET (at most
-    ``max_interactions``), as a user corrects a slice until it looks right; returns (scribbles, strokes)."""
+    ``max_interactions``), as a user corrects a slice until it looks right; returns (scribbles, strokes).
+    A slice that looks right already gets no strokes (the caller accepts it as it is)."""
     gt = binary_gt(gt_slice)
     scribbles = np.zeros(gt.shape, np.int32)
     pred = seg.slice_labels(index)
     strokes = 0
-    while strokes < max_interactions and (strokes == 0 or dice(pred == 1, gt_slice) < SLICE_TARGET):
+    while strokes < max_interactions and dice(pred == 1, gt_slice) < SLICE_TARGET:
         if not pred.any() and gt_slice.any() and not scribbles.any():
             stroke = first_interaction(gt)
         else:
