@@ -39,12 +39,9 @@ def main() -> None:
     # Hoechst is one channel, stored as RGB JPEG: grey as PIL makes it
     images = [(name, np.asarray(Image.fromarray(image).convert("L")) if image.ndim == 3 else image, labels)
               for name, image, labels in instance_images(DATA)[: args.images]]
-    from napari_scribbleseg.session import Session
+    from dev_sets import _predictors  # NAME=PATH checkpoints as Sessions, beside the named predictors
 
-    predictors = {name: name for name in args.predictors}
-    for spec in args.ckpt:
-        name, _, path = spec.partition("=")
-        predictors[name] = Session(path, device="cpu")
+    predictors = _predictors(args.ckpt, args.predictors)
     result = evaluate_instances(
         predictors, images, max_interactions=args.max_interactions, max_objects=args.objects,
         progress=lambda done, total: print(f"\r{done}/{total} objects", end="", file=sys.stderr),

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import torch
 
 from napari_scribbleseg.errors import InputError
-from napari_scribbleseg.model.checkpoint import read_checkpoint
+from napari_scribbleseg.model.checkpoint import read_checkpoint, write_checkpoint
 
 
 def average_checkpoints(paths: Sequence[str | os.PathLike], weights: Sequence[float] | None = None) -> dict[str, Any]:
@@ -57,18 +57,19 @@ def average_checkpoints(paths: Sequence[str | os.PathLike], weights: Sequence[fl
         {"path": str(path), "weight": round(w / total, 4), **{k: ckpt.get("metrics", {}).get(k) for k in ("recipe", "steps")}}
         for path, w, ckpt in zip(paths, weights, ckpts)
     ]
-    trained_on = sorted({name for ckpt in ckpts for name in ckpt.get("trained_on") or []})
+    trained_on = sorted({name for ckpt in ckpts for name in _names(ckpt.get("trained_on"))})
     # no total of steps: fine-tunes of one start share its steps, and each part lists its own
     metrics = {"recipe": "soup of " + " + ".join(str(p["recipe"]) for p in parts), "soup": parts}
     return {**first, "state_dict": state, "trained_on": trained_on, "metrics": metrics}
 
 
+def _names(trained_on: str | list[str] | None) -> list[str]:
+    """A checkpoint's ``trained_on`` as a list (save_checkpoint also accepts one string)."""
+    if isinstance(trained_on, str):
+        return [trained_on] if trained_on else []
+    return list(trained_on or [])
+
+
 def write_soup(paths: Sequence[str | os.PathLike], out: str | os.PathLike, weights: Sequence[float] | None = None) -> Path:
     """Average ``paths`` (:func:`average_checkpoints`) and write the checkpoint to ``out``; returns its path."""
-    soup = average_checkpoints(paths, weights)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    torch.save(soup, tmp)
-    os.replace(tmp, out)
-    return out
+    return write_checkpoint(average_checkpoints(paths, weights), out)

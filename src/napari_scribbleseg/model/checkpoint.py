@@ -51,10 +51,15 @@ def save_checkpoint(
     ``trained_on`` names the data (e.g. ``["coco_mval", "brats2015"]``), ``metrics`` holds plain
     numbers or strings, or lists and dicts of them (e.g. ``{"grabcut_noi90": 1.6}``; a soup lists its parts).
     """
+    return write_checkpoint(checkpoint_dict(model, trained_on, metrics, half), path)
+
+
+def write_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write a checkpoint dict (:func:`checkpoint_dict`'s layout) to ``path`` atomically; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(checkpoint_dict(model, trained_on, metrics, half), tmp)
+    torch.save(ckpt, tmp)
     os.replace(tmp, path)  # never leave a half-written checkpoint behind
     return path
 
