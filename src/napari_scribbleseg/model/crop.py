@@ -213,7 +213,7 @@ class CropTransform:
         (B, C, H, W) if given, else 0.
         """
         h, w = self.image_shape if size is None else size
-        if (h, w) == self.image_shape and np.array_equal(self.boxes, np.round(self.boxes)):
+        if self.pastes_at((h, w)):
             return self._paste(y, outside)
         hh, ww = self.image_shape
         b = torch.as_tensor(self.boxes, dtype=torch.float64)
@@ -230,6 +230,10 @@ class CropTransform:
         inside = ((ys.abs() <= 1)[:, :, None] & (xs.abs() <= 1)[:, None, :])[:, None].to(y.device)
         fill = outside if outside is not None else torch.zeros_like(out)
         return torch.where(inside, out, fill)
+
+    def pastes_at(self, size: tuple[int, int]) -> bool:
+        """Whether crops go back at ``size`` by resizing each to its box: integer boxes, at the image's own size."""
+        return tuple(size) == tuple(self.image_shape) and np.array_equal(self.boxes, np.round(self.boxes))
 
     def _paste(self, y: torch.Tensor, outside: torch.Tensor | None) -> torch.Tensor:
         """:meth:`from_crop` for integer boxes: resize each crop to its box and paste it (same samples, cheaper)."""
