@@ -176,3 +176,21 @@ def test_random_walker_on_a_constant_image_gives_finite_probabilities():
     assert np.all(np.isfinite(proba))
     labels = rw.predict(seeds)
     assert labels[5, 6] == 1 and labels[25, 21] == 2
+
+
+def test_growcut_graph_holds_each_8_neighbour_edge_both_ways_and_nothing_across_the_sides():
+    from napari_scribbleseg.baselines.growcut import pixel_graph
+
+    rng = np.random.default_rng(3)
+    h, w = 5, 7
+    image = rng.random((h, w, 2))
+    graph = pixel_graph(image, length_weight=0.01).toarray()
+    want = np.zeros((h * w, h * w))
+    for y in range(h):
+        for x in range(w):
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    if (dy or dx) and 0 <= y + dy < h and 0 <= x + dx < w:
+                        q = (y + dy) * w + x + dx
+                        want[y * w + x, q] = (np.linalg.norm(image[y, x] - image[y + dy, x + dx]) + 0.01) * np.hypot(dy, dx)
+    np.testing.assert_allclose(graph, want, atol=1e-12)

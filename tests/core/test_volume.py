@@ -395,3 +395,35 @@ def test_a_propagator_takes_the_propagation_steps_and_the_predictor_the_users_sl
     assert dice(seg.labels == 1, gt) > 0.9
     with pytest.raises(InputError, match="is not a predictor"):
         VolumeSegmenter(volume, user, propagator=object())
+
+
+def test_growcut_propagates_in_the_objects_window_with_the_whole_slices_result(ball):
+    from napari_scribbleseg.baselines import GrowCut
+
+    class Recording(GrowCut):
+        """GrowCut, recording the shape of every image it is given."""
+
+        def set_image(self, image, intensity=None):
+            self.shapes.append(np.shape(image)[:2])
+            super().set_image(image, intensity)
+
+    class WholeSlices(Recording):
+        def prepare(self, items, kind="auto"):  # a predictor with per-slice features sees whole slices
+            return len(items)
+
+    gt, volume = ball
+    results, shapes = [], []
+    for carrier in (Recording(), WholeSlices()):
+        carrier.shapes = []
+        seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2, propagator=carrier)
+        seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+        seg.propagate(20, "both")
+        results.append(seg.labels.copy())
+        shapes.append(carrier.shapes)
+    windowed, whole = results
+    assert len(shapes[1]) > 10 and all(s == volume.shape[1:] for s in shapes[1])
+    # each step's window is the object and its ring (the ball is 40 x 32 px at its widest), not the 64 x 64 slice
+    areas = [s[0] * s[1] for s in shapes[0]]
+    assert len(areas) > 10 and max(areas) < 0.9 * 64 * 64 and min(areas) < 0.4 * 64 * 64
+    assert dice(whole == 1, gt) > 0.9
+    assert np.mean(windowed == whole) > 0.999

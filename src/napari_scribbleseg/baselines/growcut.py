@@ -20,25 +20,32 @@ _OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
 def pixel_graph(image: np.ndarray, length_weight: float = 1e-3) -> sp.csr_matrix:
-    """Undirected 8-connected pixel graph of an (H, W, C) float image as an (H*W, H*W) sparse matrix.
+    """Undirected 8-connected pixel graph of an (H, W, C) float image as a symmetric (H*W, H*W) sparse matrix.
 
     The weight of the edge p-q is ``(|I(p) - I(q)| + length_weight) * |p - q|``: the colour difference
     (Euclidean over channels) that Slicer's grow-from-seeds accumulates, plus a small length term so that
     flat regions still have a distance and ties go to the nearer seed. Pixels are numbered row-major.
+
+    Both directions of every edge are stored, so Dijkstra runs with ``directed=True`` on it (the same
+    distances as ``directed=False``, without scipy symmetrising the graph on every call). The graph is
+    banded (pixel p's neighbours are p +- 1, p +- W, p +- W +- 1), so it is built as diagonals; the
+    entries that would wrap around the image's side are 0 and dropped (every real edge weighs > 0).
     """
     h, w = image.shape[:2]
-    index = np.arange(h * w).reshape(h, w)
-    rows, cols, weights = [], [], []
+    n = h * w
+    bands, offsets = [], []
     for dy, dx in _OFFSETS:
         src = (slice(0, h - dy), slice(max(0, -dx), w - max(0, dx)))
         dst = (slice(dy, h), slice(max(0, dx), w + min(0, dx)))
-        diff = np.linalg.norm(image[src] - image[dst], axis=-1)
-        rows.append(index[src].ravel())
-        cols.append(index[dst].ravel())
-        weights.append(((diff + length_weight) * np.hypot(dy, dx)).ravel())
-    return sp.csr_matrix(
-        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(h * w, h * w)
-    )
+        weight = np.zeros((h, w))  # weight[p]: the edge from pixel p to p + offset
+        weight[src] = (np.linalg.norm(image[src] - image[dst], axis=-1) + length_weight) * np.hypot(dy, dx)
+        offset = dy * w + dx
+        # a diagonal's value at column j is entry (j - offset, j): p -> p + offset sits at column p + offset
+        upper = np.zeros(n)
+        upper[offset:] = weight.ravel()[: n - offset]
+        bands += [upper, weight.ravel()]
+        offsets += [offset, -offset]
+    return sp.dia_matrix((np.stack(bands), offsets), shape=(n, n)).tocsr()
 
 
 class GrowCut(ClassicalPredictor):
@@ -79,7 +86,7 @@ class GrowCut(ClassicalPredictor):
         flat = seeds.ravel()
         n = int(flat.max())
         dist = np.stack(
-            [dijkstra(self._graph, directed=False, indices=np.flatnonzero(flat == k), min_only=True) for k in range(1, n + 1)]
+            [dijkstra(self._graph, directed=True, indices=np.flatnonzero(flat == k), min_only=True) for k in range(1, n + 1)]
         ).reshape(n, *seeds.shape)
         # pixels no seed can reach (none in a connected image graph) get a finite, losing distance
         finite = dist[np.isfinite(dist)]
@@ -94,6 +101,6 @@ class GrowCut(ClassicalPredictor):
         # which is all predict needs (the per-class distances of _scores cost one run per class)
         flat = seeds.ravel()
         starts = np.flatnonzero(flat)
-        _, _, sources = dijkstra(self._graph, directed=False, indices=starts, min_only=True, return_predecessors=True)
+        _, _, sources = dijkstra(self._graph, directed=True, indices=starts, min_only=True, return_predecessors=True)
         winner = np.where(sources >= 0, flat[np.maximum(sources, 0)], 0).reshape(seeds.shape)
         return np.stack([winner == k for k in range(1, int(flat.max()) + 1)]).astype(np.float32)

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_scribbleseg.errors import InputError
+from napari_scribbleseg.imaging import to_rgb_float
 from napari_scribbleseg.scribbles import as_label_map
 from napari_scribbleseg.slicing import slice_spacing
 from napari_scribbleseg.predictor import accepts_keyword
@@ -69,6 +70,9 @@ FRONTIER_WEIGHT = 0.5
 #: mm a propagated boundary is expected to move per mm of distance from its source slice (the drift term of
 #: the expected error: DRIFT_RATE x distance x boundary length, mm^2)
 DRIFT_RATE = 0.5
+#: pixels a classical propagator sees beyond the seeds' window (the ring's outer edge is 2 px inside that
+#: window): room for its smoothing (GrowCut's Gaussian, sigma 1 px) to see the same image as on the whole slice
+WINDOW_PAD_PX = 4
 Cancel = threading.Event | Callable[[], bool] | None
 Progress = Callable[[int, int], None] | None
 
@@ -559,7 +563,7 @@ class VolumeSegmenter:
             return None
         scribbles = np.zeros(prev.shape, np.int32)
         scribbles[window] = local
-        labels, proba = self._predict(index, scribbles, prev, self.propagator)
+        labels, proba = self._predict_step(index, scribbles, prev, window, ring_label)
         fill = 0 if self.background is None else self.background
         labels[labels == ring_label] = fill
         for k in alive:
@@ -573,6 +577,39 @@ class VolumeSegmenter:
         band[window] = self._band(prev[window], margin + ring_width)
         error, confidence = self._record(index, proba, scribbles > 0, labels, prev, band, distance_mm)
         return labels, confidence, error, alive
+
+    def _predict_step(
+        self, index: int, scribbles: np.ndarray, prev: np.ndarray, window: tuple[slice, slice], ring_label: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The propagator's labels and probabilities of slice ``index`` from the derived ``scribbles``.
+
+        A classical propagator (GrowCut, the random walker: no per-slice features) sees only the seeds'
+        ``window`` grown by :data:`WINDOW_PAD_PX`, of the slice normalised as a whole (so the crop's
+        intensities are the slice's): the background ring lies inside it and encloses the objects, so every
+        pixel outside is the ring's (no path from a class's seeds leaves the ring without crossing it), and
+        the work is that of the objects' size, not the slice's. Any other predictor (a Session, with its
+        cached features) sees the whole slice, as it was trained.
+        """
+        from napari_scribbleseg.baselines.common import ClassicalPredictor
+
+        local = isinstance(self.propagator, ClassicalPredictor) and not hasattr(self.propagator, "prepare")
+        if not local or not np.any(scribbles == ring_label):
+            return self._predict(index, scribbles, prev, self.propagator)
+        h, w = prev.shape
+        wide = (
+            slice(max(window[0].start - WINDOW_PAD_PX, 0), min(window[0].stop + WINDOW_PAD_PX, h)),
+            slice(max(window[1].start - WINDOW_PAD_PX, 0), min(window[1].stop + WINDOW_PAD_PX, w)),
+        )
+        part, part_proba = self._predict(index, scribbles[wide], prev[wide], self.propagator, wide)
+        labels = np.full(prev.shape, ring_label, np.int32)
+        labels[wide] = part
+        if part_proba is None:
+            return labels, None
+        classes = [int(c) for c in np.unique(scribbles) if c > 0]
+        proba = np.zeros((len(part_proba), h, w), np.float32)
+        proba[classes.index(ring_label)] = 1.0
+        proba[:, wide[0], wide[1]] = part_proba
+        return labels, proba
 
     def _appearances(self, labels: np.ndarray, index: int, classes: list[int]) -> dict[int, Appearance]:
         """Intensity models of each class (its core) and of the background ring on slice ``index``."""
@@ -620,15 +657,21 @@ class VolumeSegmenter:
 
     # --- helpers ----------------------------------------------------------------------------
     def _predict(
-        self, index: int, scribbles: np.ndarray, prev: np.ndarray | None, predictor: Any = None
+        self, index: int, scribbles: np.ndarray, prev: np.ndarray | None, predictor: Any = None,
+        window: tuple[slice, slice] | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Labels (H, W) int32 and, where the predictor has them, (K, H, W) probabilities of slice ``index``
-        (``predictor``: :attr:`predictor` unless given, e.g. :attr:`propagator`)."""
+        (``predictor``: :attr:`predictor` unless given, e.g. :attr:`propagator`); with ``window``, of that part
+        of the slice (``scribbles`` and ``prev`` are the window's)."""
         predictor = self.predictor if predictor is None else predictor
         options = dict(self._set_image_options[id(predictor)])
+        image = self._image(index)
+        if window is not None:
+            image = to_rgb_float(image)[window]
         if "key" in options:
-            options["key"] = (self.key, self.axis, index)
-        predictor.set_image(self._image(index), **options)
+            options["key"] = (self.key, self.axis, index) if window is None else (
+                self.key, self.axis, index, window[0].start, window[0].stop, window[1].start, window[1].stop)
+        predictor.set_image(image, **options)
         if hasattr(predictor, "predict_proba"):
             proba = np.asarray(predictor.predict_proba(scribbles, prev))
             classes = [int(c) for c in np.unique(scribbles) if c > 0]
