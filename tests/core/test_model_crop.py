@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform
-from napari_scribbleseg.model.crop import zoom_masks
+from napari_scribbleseg.model.crop import zoom_extents
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/core/conftest.py
@@ -101,13 +101,18 @@ def test_rasterize_covers_every_pixel_it_is_given():
     assert block.sum() == 16 and block[0, 0, 32:36, 32:36].all()
 
 
-def test_zoom_masks_follow_the_sessions_rule():
+def test_zoom_extents_follow_the_sessions_rule():
     labels = np.zeros((40, 40), np.int32)
     labels[5, 5:10] = 1
     labels[30, 30:35] = 2
+    labels[20, 38] = 1  # a stroke outside the previous mask widens the extent
     prev = np.zeros((40, 40), np.int32)
     prev[2:12, 2:12] = 1  # class 2 has no previous mask yet
-    masks = zoom_masks(labels, [1, 2], prev)
-    np.testing.assert_array_equal(masks[0], (prev == 1) | (labels == 1))
-    assert not masks[1].any()  # -> the whole image
-    assert not zoom_masks(labels, [1, 2]).any()  # first interaction: no zoom
+    prev[15:18, 15:18] = 3  # a class not asked for
+    assert zoom_extents(labels, [1, 2], prev) == [(2, 2, 21, 39), None]  # None -> the whole image
+    assert zoom_extents(labels, [1, 2]) == [None, None]  # first interaction: no zoom
+    disks = {2: np.zeros((40, 40), bool)}
+    disks[2][10:14, 20:25] = True
+    assert zoom_extents(labels, [1, 2], None, disks) == [None, (10, 20, 14, 25)]
+    masks = np.stack([(prev == 1) | (labels == 1), np.zeros((40, 40), bool)])
+    np.testing.assert_array_equal(CropTransform.around(masks).boxes, CropTransform.around_extents(zoom_extents(labels, [1, 2], prev), (40, 40)).boxes)

@@ -22,31 +22,53 @@ import torch.nn.functional as F
 OUTSIDE_LOGIT = 6.0
 
 
-def zoom_masks(
+#: a pixel extent (r0, c0, r1, c1), half-open, or None for nothing (the crop is then the whole image)
+Extent = tuple[int, int, int, int] | None
+
+
+def zoom_extents(
     labels: np.ndarray,
     classes: list[int],
     prev: np.ndarray | None = None,
     extreme_disks: dict[int, np.ndarray] | None = None,
-) -> np.ndarray:
-    """(K, H, W) bool: what each class's zoom-in box must hold (the Session's rule, for training too).
+) -> list[Extent]:
+    """Per class, the extent of what its zoom-in box must hold (the Session's rule, for training too).
 
     A class with a non-empty previous mask (``prev`` (H, W) int labels) gets its previous mask plus its
     strokes (000's zoom-in from the second interaction); a class with extreme-point disks in
     ``extreme_disks`` ({class: (H, W) bool}) gets them (002: their box is the first crop); every other
-    class gets nothing, i.e. the whole image (:meth:`CropTransform.around`).
+    class gets nothing (None), i.e. the whole image (:meth:`CropTransform.around_extents`). One pass over
+    each map (``ndimage.find_objects``), not a mask per class.
     """
-    labels = np.asarray(labels)
-    cls = np.asarray(classes)
-    masks = np.zeros((len(cls), *labels.shape), bool)
+    from scipy import ndimage as ndi
+
+    out: list[Extent] = [None] * len(classes)
     for i, k in enumerate(classes):
         if extreme_disks and k in extreme_disks:
-            masks[i] = extreme_disks[k]
-    if prev is not None:
-        prev_masks = np.asarray(prev)[None] == cls[:, None, None]
-        has_prev = prev_masks.reshape(len(cls), -1).any(1)
-        if has_prev.any():
-            masks[has_prev] |= prev_masks[has_prev] | (labels[None] == cls[has_prev, None, None])
-    return masks
+            out[i] = _extent(np.asarray(extreme_disks[k], bool))
+    if prev is not None and classes:
+        top = int(max(classes))
+        held = ndi.find_objects(np.asarray(prev), max_label=top)
+        strokes = ndi.find_objects(np.asarray(labels), max_label=top)
+        for i, k in enumerate(classes):
+            if held[k - 1] is not None:
+                for part in (held[k - 1], strokes[k - 1]):
+                    out[i] = _union(out[i], part)
+    return out
+
+
+def _extent(mask: np.ndarray) -> Extent:
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return None if rows.size == 0 else (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+
+
+def _union(extent: Extent, part: tuple[slice, slice] | None) -> Extent:
+    if part is None:
+        return extent
+    rows, cols = part
+    if extent is None:
+        return (rows.start, cols.start, rows.stop, cols.stop)
+    return (min(extent[0], rows.start), min(extent[1], cols.start), max(extent[2], rows.stop), max(extent[3], cols.stop))
 
 
 @dataclass(frozen=True)
@@ -87,15 +109,22 @@ class CropTransform:
         are square except near very elongated images.
         """
         masks = np.asarray(masks, bool)
-        h, w = masks.shape[-2:] if image_shape is None else image_shape
-        boxes = np.empty((len(masks), 4))
-        for i, m in enumerate(masks):
-            rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
-            if rows.size == 0:
+        return cls.around_extents([_extent(m) for m in masks], masks.shape[-2:] if image_shape is None else image_shape, expand, min_size)
+
+    @classmethod
+    def around_extents(
+        cls, extents: list[Extent], image_shape: tuple[int, int], expand: float = 1.4, min_size: int = 48
+    ) -> CropTransform:
+        """:meth:`around` from each mask's extent ``(r0, c0, r1, c1)`` (None: the whole image)."""
+        h, w = image_shape
+        boxes = np.empty((len(extents), 4))
+        for i, extent in enumerate(extents):
+            if extent is None:
                 boxes[i] = (0, 0, h, w)
                 continue
-            cy, cx = (rows[0] + rows[-1] + 1) / 2, (cols[0] + cols[-1] + 1) / 2
-            side = max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]) * expand
+            r0, c0, r1, c1 = extent
+            cy, cx = (r0 + r1) / 2, (c0 + c1) / 2
+            side = max(r1 - r0, c1 - c0) * expand
             side = max(side, min(min_size, h, w))
             boxes[i, [0, 2]] = _fit(cy, side, h)
             boxes[i, [1, 3]] = _fit(cx, side, w)

@@ -7,7 +7,7 @@ One implementation for training and inference. Three kinds, chosen by ``ModelCon
   centroid to the nearest centroid of a superpixel touched by the class's positive (negative)
   strokes, and the superpixel-aligned box around the positive strokes;
 - ``"extreme"`` (002): adds a channel of 6-px disks at the extreme points of each object; their box
-  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_masks`);
+  is the first crop (:func:`napari_scribbleseg.model.crop.zoom_extents`);
 - ``"colour"``: adds each class's colour likelihood on this image (issue 15's image-specific cue):
   P(class | colour) from histograms of the class's strokes against every other class's strokes (the
   whole image while no other class is scribbled), :func:`colour_likelihood`. The network learns when to

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from napari_scribbleseg.model import edges
-from napari_scribbleseg.model.crop import OUTSIDE_LOGIT, CropTransform, zoom_masks
+from napari_scribbleseg.model.crop import OUTSIDE_LOGIT, CropTransform, zoom_extents
 from napari_scribbleseg.model.guidance import guidance_crops
 
 
@@ -58,8 +58,8 @@ def head_inputs(
     """
     shape = tuple(np.shape(scribbles))
     cls = np.asarray(classes)
-    must_hold = zoom_masks(scribbles, classes, prev if zoom_in else None, extreme_disks)
-    crop = CropTransform.around(must_hold, shape, config.zoom_expand, config.zoom_min_size)
+    must_hold = zoom_extents(scribbles, classes, prev if zoom_in else None, extreme_disks)
+    crop = CropTransform.around_extents(must_hold, shape, config.zoom_expand, config.zoom_min_size)
     prev_t = None if prev is None else torch.from_numpy(np.asarray(prev)[None] == cls[:, None, None])
     guidance = guidance_crops(
         scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points, colour
