@@ -102,3 +102,21 @@ def miou_at(curves: Sequence[Sequence[float]], k: int) -> float:
     if len(curves) == 0:
         return float("nan")
     return float(padded_curves(curves, k)[:, k - 1].mean())
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``b - a`` over paired samples (the same samples scored for two predictors) and its 95 %
+    bootstrap interval (percentiles of ``n_boot`` resamples of the pairs, seeded): ``(mean, low, high)``.
+
+    An interval that holds 0 says the two predictors' difference on this set is within its sampling noise.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise InputError(f"paired scores must be two 1-D sequences of one length, got {a.shape} and {b.shape}; "
+                         "score the same samples for both predictors")
+    if a.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    diff = b - a
+    picks = np.random.default_rng(seed).integers(0, diff.size, size=(n_boot, diff.size))
+    means = diff[picks].mean(axis=1)
+    return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))

@@ -46,3 +46,17 @@ def test_per_class_iou():
 def test_shape_mismatch_is_named():
     with pytest.raises(InputError, match="shape"):
         metrics.iou(np.zeros((3, 3)), np.zeros((4, 4)))
+
+
+def test_paired_difference_separates_a_real_shift_from_noise():
+    rng = np.random.default_rng(1)
+    a = rng.normal(5.0, 2.0, 200)
+    shifted = a + 0.5 + rng.normal(0.0, 0.2, 200)  # every sample 0.5 worse, a little noise
+    mean, low, high = metrics.paired_difference(a, shifted)
+    assert mean == pytest.approx(0.5, abs=0.05) and 0 < low < mean < high
+    noise = a + rng.normal(0.0, 1.0, 200)  # no shift, only noise
+    mean, low, high = metrics.paired_difference(a, noise)
+    assert low < 0 < high
+    assert metrics.paired_difference(a, shifted) == metrics.paired_difference(a, shifted)  # seeded
+    with pytest.raises(InputError, match="same samples"):
+        metrics.paired_difference(a, a[:-1])
