@@ -112,8 +112,11 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
         cls = np.asarray(ks)
         rgb = item.image.astype(np.float32) / 255
         superpixels = slic_superpixels(rgb) if cfg.guidance == "superpixel" else None
-        colour = colour_bins(rgb) if cfg.guidance == "colour" else None
-        inputs = head_inputs(cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels, colour=colour)
+        colour = colour_bins(rgb) if cfg.guidance in ("colour", "colour_geodesic") else None
+        guide = grey_guide(rgb) if cfg.guidance == "colour_geodesic" else None
+        inputs = head_inputs(
+            cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels, colour=colour, guide=guide
+        )
         crop = inputs.crop
         prev_rows.append(np.zeros((len(ks), *shape), bool) if inputs.prev is None else inputs.prev.numpy())
         guides.append(inputs.guidance)

@@ -44,7 +44,7 @@ class _ImageState:
     shape: tuple[int, int]
     features: dict[str, torch.Tensor]
     superpixels: np.ndarray | None = None
-    colour: Any = None  # guidance "colour": the image's ColourBins
+    colour: Any = None  # guidance "colour" and "colour_geodesic": the image's ColourBins
     last_labels: np.ndarray | None = None
     last_current: np.ndarray | None = None
     last_prediction: np.ndarray | None = None  # what predict returned last on this image
@@ -451,6 +451,7 @@ class Session:
         inputs = head_inputs(
             self.config, labels, classes, current, prev_labels, self.head_size, zoom_in=self.zoom_in,
             superpixels=state.superpixels, extreme_points=extreme_points, extreme_disks=disks, colour=state.colour,
+            guide=state.guide,
         )
         with torch.inference_mode():
             guidance = inputs.guidance.to(self.device, self.dtype)
@@ -505,7 +506,7 @@ class Session:
         small = cv2.resize(rgb, (ew, eh), interpolation=interp) if (eh, ew) != (h, w) else rgb
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
-        colour = colour_bins(rgb) if self.config.guidance == "colour" else None
+        colour = colour_bins(rgb) if self.config.guidance in ("colour", "colour_geodesic") else None
         guide = grey_guide(rgb).to(self.device)  # on the device once, not per interaction
         nbytes = sum(t.numel() * t.element_size() for t in features.values()) + guide.numel() * guide.element_size()
         nbytes += sum(0 if cue is None else cue.nbytes for cue in (superpixels, colour))

@@ -57,3 +57,27 @@ def test_the_training_forward_and_the_session_give_the_same_logits(prev, classes
     decided = (ranked[-1] - ranked[-2]) > 1e-3  # exact ties (saturated logits) are broken by float noise
     assert decided.mean() > 0.5
     np.testing.assert_array_equal(labels[decided], trained_labels[decided])  # the same competition rule
+
+
+def test_the_geodesic_cue_reaches_the_network_the_same_way_in_training_and_in_the_session(tmp_path):
+    from napari_scribbleseg.model.checkpoint import read_checkpoint
+    from training.model_io import init_model
+
+    model = init_model({"model": {"config": {"guidance": "colour_geodesic"}}}, str(DEFAULT_WEIGHTS)).eval()
+    shipped = read_checkpoint(DEFAULT_WEIGHTS)["state_dict"]
+    key = next(k for k in shipped if k.endswith("hist_enc.0.weight"))
+    weight = dict(model.named_parameters())[key]
+    assert weight.shape[1] == shipped[key].shape[1] + 2  # the two geodesic channels, widened from the shipped model
+    assert not weight[:, -2:].any()  # they start at zero: training begins at the shipped model
+    with torch.no_grad():
+        weight[:, -2:] = torch.randn_like(weight[:, -2:])  # a trained model reads them
+    item = _item(True, 3)
+    with torch.no_grad():
+        batch = head_batch(model, [item], torch.device("cpu"))
+        trained = image_logits(run_head(model, model.encode(batch.image), batch), batch)[:, 0]
+    session = Session(model, device="cpu", connected=False)
+    session.set_image(item.image)
+    proba = session.predict_proba(item.scribbles, item.prev, current=item.current)
+    free = item.scribbles == 0
+    expected = torch.softmax(torch.cat([torch.zeros_like(trained[:1]), trained]), 0)[1:].numpy()
+    np.testing.assert_allclose(proba[:, free], expected[:, free], atol=2e-4)

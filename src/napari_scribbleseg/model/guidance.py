@@ -12,6 +12,10 @@ One implementation for training and inference. Three kinds, chosen by ``ModelCon
   P(class | colour) from histograms of the class's strokes against every other class's strokes (the
   whole image while no other class is scribbled), :func:`colour_likelihood`. The network learns when to
   trust it; applied blindly, such a model hurts where colour does not separate the objects.
+- ``"colour_geodesic"``: the colour channel and two more, the geodesic closeness of each class's strokes
+  and of every other class's strokes over the image's grey gradients in the class's zoom box
+  (:func:`geodesic_crops`; issue 15's other image-specific cue, GrowCut's geodesic competition as an
+  input the network learns to weigh).
 
 Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
 earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
@@ -34,10 +38,17 @@ if TYPE_CHECKING:
 
     from napari_scribbleseg.model.crop import CropTransform
 
-GUIDANCE_KINDS = ("binary", "superpixel", "extreme", "colour")
+GUIDANCE_KINDS = ("binary", "superpixel", "extreme", "colour", "colour_geodesic")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
 SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
 EXTREME_DIAMETER = 6
+#: the geodesic maps are solved on this many cells per side of each zoom box, then resized to the head's input
+GEODESIC_CELLS = 64
+#: a cell's cost is 1 + GEODESIC_BETA * the grey gradient there (grey in [0, 1] per cell): an edge of contrast
+#: 0.25 costs as much as crossing ~10 flat cells
+GEODESIC_BETA = 40.0
+#: closeness = exp(-geodesic distance / GEODESIC_TAU), distance in cells
+GEODESIC_TAU = 16.0
 
 
 def guidance_layout(kind: str) -> tuple[str, ...]:
@@ -51,6 +62,8 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
         return (*base, *SUPERPIXEL_CHANNELS)
     if kind == "colour":
         return (*base, "colour")
+    if kind == "colour_geodesic":
+        return (*base, "colour", "geo_pos", "geo_neg")
     raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
 
 
@@ -65,6 +78,7 @@ def guidance_crops(
     superpixels: np.ndarray | None = None,
     extreme: dict[int, np.ndarray] | None = None,
     colour: ColourBins | None = None,
+    guide: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The head's guidance input for K classes, in crop space: (K, G, h, w) float32 torch tensor.
 
@@ -93,7 +107,10 @@ def guidance_crops(
     extreme : dict {class: (N, 2) (row, col)}, optional
         Extreme points per class for ``kind="extreme"``, drawn as 6-px disks.
     colour : ColourBins, optional
-        For ``kind="colour"`` (:func:`colour_bins` of the image, computed once per image).
+        For ``kind="colour"`` and ``"colour_geodesic"`` (:func:`colour_bins` of the image, once per image).
+    guide : (H, W) tensor, optional
+        For ``kind="colour_geodesic"``: the image's grey values in [0, 1]
+        (:func:`napari_scribbleseg.model.edges.grey_guide`, once per image).
 
     Returns
     -------
@@ -148,10 +165,17 @@ def guidance_crops(
         sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
         for i, name in enumerate(SUPERPIXEL_CHANNELS):
             channels[name] = sp_crop[:, i : i + 1]
-    elif kind == "colour":
+    elif kind in ("colour", "colour_geodesic"):
         if colour is None:
-            raise ValueError("guidance 'colour' needs the image's colour bins (colour_bins)")
+            raise ValueError(f"guidance {kind!r} needs the image's colour bins (colour_bins)")
         channels["colour"] = torch.from_numpy(colour_crops(colour, colour_ratios(colour, labels, classes), crop, out_size)).to(device)
+        if kind == "colour_geodesic":
+            if guide is None:
+                raise ValueError("guidance 'colour_geodesic' needs the image's grey guide (edges.grey_guide)")
+            seeds = crop.rasterize(points, np.stack([own, other], 1), GEODESIC_CELLS) > 0
+            geo = torch.from_numpy(geodesic_crops(guide, crop, seeds))
+            geo = torch.nn.functional.interpolate(geo, size=out_size, mode="bilinear", align_corners=False).to(device)
+            channels["geo_pos"], channels["geo_neg"] = geo[:, :1], geo[:, 1:]
     return torch.cat([channels[name] for name in guidance_layout(kind)], 1)
 
 
@@ -164,6 +188,7 @@ def guidance_maps(
     superpixels: np.ndarray | None = None,
     extreme: dict[int, np.ndarray] | None = None,
     colour: ColourBins | None = None,
+    guide: torch.Tensor | None = None,
 ) -> np.ndarray:
     """The guidance channels at image resolution (no crop): (K, G, H, W) float32 numpy.
 
@@ -176,7 +201,7 @@ def guidance_maps(
     if classes is None:
         classes = [int(c) for c in np.unique(labels) if c > 0]
     crop = CropTransform.full(labels.shape, len(classes))
-    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme, colour).numpy()
+    return guidance_crops(labels, classes, crop, labels.shape, current, prev, kind, superpixels, extreme, colour, guide).numpy()
 
 
 @dataclass(frozen=True)
@@ -250,6 +275,33 @@ def colour_crops(bins: ColourBins, ratios: np.ndarray, crop, size: tuple[int, in
             row_values = ratios[k][bins.index[rows[b, p]]]  # (h, W): the likelihood along the tapped rows
             across = col_w[b, 0][None, :] * row_values[:, cols[b, 0]] + col_w[b, 1][None, :] * row_values[:, cols[b, 1]]
             out[k, 0] += row_w[b, p][:, None] * across
+    return out
+
+
+def geodesic_crops(guide: torch.Tensor, crop: CropTransform, seeds: np.ndarray) -> np.ndarray:
+    """(K, 2, g, g) float32 geodesic closeness in each class's zoom box, g = :data:`GEODESIC_CELLS`.
+
+    ``guide`` (H, W) grey values in [0, 1]; ``seeds`` (K, 2, g, g) bool, each class's own strokes and every
+    other class's strokes rasterised into its box at g cells. The box's grey values (area-averaged,
+    :func:`napari_scribbleseg.model.edges.guide_crops`) give each cell the cost 1 + :data:`GEODESIC_BETA` x
+    their gradient; channel c is exp(-d / :data:`GEODESIC_TAU`) of the cheapest path's cost d (in cells) from
+    the seeds of channel c (scikit-image's minimum-cost paths), 0 where channel c has no seed.
+    """
+    from skimage.graph import MCP_Geometric
+
+    from napari_scribbleseg.model.edges import guide_crops
+
+    cells, index = guide_crops(guide, crop.boxes, GEODESIC_CELLS)
+    cells = cells[:, 0].cpu().numpy()
+    out = np.zeros(seeds.shape, np.float32)
+    for k in range(len(seeds)):
+        grey = cells[index[k]]
+        cost = 1.0 + GEODESIC_BETA * np.hypot(*np.gradient(grey))
+        for c in range(2):
+            starts = np.argwhere(seeds[k, c])
+            if len(starts):
+                distance, _ = MCP_Geometric(cost, fully_connected=True).find_costs(starts)
+                out[k, c] = np.exp(-distance / GEODESIC_TAU)
     return out
 
 

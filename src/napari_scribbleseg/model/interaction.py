@@ -50,11 +50,13 @@ def head_inputs(
     extreme_points: dict | None = None,
     extreme_disks: dict | None = None,
     colour: Any = None,
+    guide: torch.Tensor | None = None,
 ) -> HeadInputs:
     """The head's inputs for ``classes`` of one (H, W) image.
 
     ``scribbles`` (H, W) int, ``current`` (H, W) bool (the stroke just drawn), ``prev`` (H, W) int labels
-    or None; ``config`` the model's :class:`ModelConfig` (zoom settings, guidance kind).
+    or None; ``config`` the model's :class:`ModelConfig` (zoom settings, guidance kind). The per-image cues
+    (``superpixels``, ``extreme_points``, ``colour``, the grey ``guide``) are those the guidance kind reads.
     """
     shape = tuple(np.shape(scribbles))
     cls = np.asarray(classes)
@@ -62,7 +64,7 @@ def head_inputs(
     crop = CropTransform.around_extents(must_hold, shape, config.zoom_expand, config.zoom_min_size)
     prev_t = None if prev is None else torch.from_numpy(np.asarray(prev)[None] == cls[:, None, None])
     guidance = guidance_crops(
-        scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points, colour
+        scribbles, classes, crop, head_size, current, prev_t, config.guidance, superpixels, extreme_points, colour, guide
     )
     return HeadInputs(guidance, crop, prev_t)
 
