@@ -59,7 +59,7 @@ def load_model(path: str, map_location: str | torch.device = "cpu") -> torch.nn.
     return load_checkpoint(path, map_location=map_location).train()
 
 
-def _widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tensor]:
+def widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tensor]:
     """The checkpoint's weights for a guidance kind with more history channels: the extra input channels
     of the history encoder start at zero, so the model begins exactly where the checkpoint was and learns
     how much to use the new cue. Kinds whose shared channels differ raise InputError."""
@@ -89,7 +89,7 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
     ckpt = read_checkpoint(path)
     wanted = cfg.get("model", {}).get("config", {}) or {}
     if wanted.get("guidance", ckpt["config"].get("guidance")) != ckpt["config"].get("guidance"):
-        ckpt = {**ckpt, "state_dict": _widen_guidance(ckpt, wanted["guidance"])}
+        ckpt = {**ckpt, "state_dict": widen_guidance(ckpt, wanted["guidance"])}
     try:
         return load_checkpoint({**ckpt, "config": {**ckpt["config"], **wanted}}).train()
     except InputError as err:

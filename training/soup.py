@@ -3,7 +3,9 @@
 Two runs fine-tuned from the same checkpoint stay in one basin of the loss, so the average of their weights
 is a model of its own that often keeps what each run learned (issue 15: stage 4 and its copy-paste
 fine-tune, averaged, docs/MODEL.md "Stage 5"). Only checkpoints of the same architecture and configuration
-average; the result is a self-describing checkpoint that names its parts.
+average, except that a checkpoint whose guidance channels are a prefix of another's (a model fine-tuned with a
+new cue, ``training/model_io.py`` ``widen_guidance``) is widened to them first, its new channels at zero weight,
+as its fine-tune started; the result is a self-describing checkpoint that names its parts.
 
     python -m training soup training/runs/colour_edges/final.pt training/runs/composites/final.pt \\
         --out training/runs/soup/final.pt
@@ -35,7 +37,7 @@ def average_checkpoints(paths: Sequence[str | os.PathLike], weights: Sequence[fl
         raise InputError(f"{len(weights)} weights for {len(paths)} checkpoints; give one weight per checkpoint")
     if min(weights) <= 0:
         raise InputError(f"soup weights {weights} must all be positive; leave a checkpoint out instead of weighing it 0")
-    ckpts = [read_checkpoint(path) for path in paths]
+    ckpts = _common_guidance([read_checkpoint(path) for path in paths])
     first = ckpts[0]
     for path, ckpt in zip(paths[1:], ckpts[1:]):
         for key in ("arch", "config"):
@@ -61,6 +63,24 @@ def average_checkpoints(paths: Sequence[str | os.PathLike], weights: Sequence[fl
     # no total of steps: fine-tunes of one start share its steps, and each part lists its own
     metrics = {"recipe": "soup of " + " + ".join(str(p["recipe"]) for p in parts), "soup": parts}
     return {**first, "state_dict": state, "trained_on": trained_on, "metrics": metrics}
+
+
+def _common_guidance(ckpts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The checkpoints with the same guidance channels: one whose configuration differs from the widest's only
+    in a guidance kind that the widest's extends is widened to it (the new channels' weights zero)."""
+    from napari_scribbleseg.model.guidance import guidance_layout
+    from training.model_io import widen_guidance
+
+    def kind(ckpt: dict[str, Any]) -> str:
+        return ckpt["config"].get("guidance", "binary")
+
+    widest = max(ckpts, key=lambda ckpt: len(guidance_layout(kind(ckpt))))
+    out = []
+    for ckpt in ckpts:
+        if kind(ckpt) != kind(widest) and {**ckpt["config"], "guidance": kind(widest)} == widest["config"]:
+            ckpt = {**ckpt, "config": dict(widest["config"]), "state_dict": widen_guidance(ckpt, kind(widest))}
+        out.append(ckpt)
+    return out
 
 
 def _names(trained_on: str | list[str] | None) -> list[str]:

@@ -52,3 +52,22 @@ def test_checkpoints_of_different_models_are_refused_with_the_reason(tmp_path):
         average_checkpoints([a, a], [1.0, 0.0])
     with pytest.raises(InputError, match="one weight per checkpoint"):
         average_checkpoints([a, a], [1.0])
+
+
+def test_a_model_fine_tuned_with_a_new_cue_averages_with_its_start_widened(tmp_path):
+    from napari_scribbleseg.errors import InputError
+    from napari_scribbleseg.model.checkpoint import read_checkpoint
+    from training.soup import average_checkpoints
+
+    start = _tiny(tmp_path, "start", 0, guidance="colour")
+    with_cue = _tiny(tmp_path, "with_cue", 1, guidance="colour_geodesic")
+    soup = average_checkpoints([start, with_cue])
+    assert soup["config"]["guidance"] == "colour_geodesic"
+    first, second = read_checkpoint(start)["state_dict"], read_checkpoint(with_cue)["state_dict"]
+    key = next(k for k in first if k.endswith("hist_enc.0.weight"))
+    old = first[key].shape[1]
+    mixed = soup["state_dict"][key].double()
+    np.testing.assert_allclose(mixed[:, :old].numpy(), (0.5 * first[key].double() + 0.5 * second[key][:, :old].double()).numpy(), atol=2e-3)
+    np.testing.assert_allclose(mixed[:, old:].numpy(), (0.5 * second[key][:, old:].double()).numpy(), atol=2e-3)  # the start's are 0
+    with pytest.raises(InputError, match="differs"):
+        average_checkpoints([_tiny(tmp_path, "small", 0, guidance="colour", head_size=48), with_cue])
