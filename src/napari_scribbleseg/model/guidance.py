@@ -1,6 +1,6 @@
 """Guidance maps: how strokes, the previous mask and optional cues become the head's input channels.
 
-One implementation for training and inference. Three kinds, chosen by ``ModelConfig.guidance``:
+One implementation for training and inference. The kinds, chosen by ``ModelConfig.guidance``:
 
 - ``"binary"`` (default): binary stroke maps;
 - ``"superpixel"`` (003): adds SLIC superpixel maps: for every superpixel, the distance from its
