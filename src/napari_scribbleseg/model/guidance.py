@@ -292,11 +292,11 @@ def geodesic_crops(guide: torch.Tensor, crop: CropTransform, seeds: np.ndarray) 
     from napari_scribbleseg.model.edges import guide_crops
 
     cells, index = guide_crops(guide, crop.boxes, GEODESIC_CELLS)
-    cells = cells[:, 0].cpu().numpy()
+    # one cost map per distinct box: classes often share one (all of them on a first stroke)
+    costs = [1.0 + GEODESIC_BETA * np.hypot(*np.gradient(grey)) for grey in cells[:, 0].cpu().numpy()]
     out = np.zeros(seeds.shape, np.float32)
     for k in range(len(seeds)):
-        grey = cells[index[k]]
-        cost = 1.0 + GEODESIC_BETA * np.hypot(*np.gradient(grey))
+        cost = costs[index[k]]
         for c in range(2):
             starts = np.argwhere(seeds[k, c])
             if len(starts):
