@@ -46,3 +46,35 @@ def test_every_other_class_is_the_rival_and_a_missing_guide_is_named():
     assert maps[1, neg, 64, 64] > maps[1, pos, 64, 64]  # inside the disk, class 1 is the closer one
     with pytest.raises(ValueError, match="grey guide"):
         guidance_maps(labels, [1, 2], kind="colour_geodesic", colour=colour_bins(_disk_image(0.7)))
+
+
+@pytest.mark.parametrize("shared_box", [True, False])
+def test_the_shared_solves_give_each_channels_own_minimum_cost_paths(shared_box):
+    """Against scikit-image's minimum-cost paths solved for every channel on its own."""
+    import torch
+    from skimage.graph import MCP_Geometric
+
+    from napari_scribbleseg.model.crop import CropTransform
+    from napari_scribbleseg.model.edges import guide_crops
+    from napari_scribbleseg.model.guidance import GEODESIC_BETA, GEODESIC_CELLS, GEODESIC_TAU, geodesic_crops
+
+    rng = np.random.default_rng(3)
+    guide = torch.from_numpy(rng.random((96, 80)).astype(np.float32))
+    boxes = np.array([[0, 0, 96, 80]] * 3 if shared_box else [[0, 0, 96, 80], [10, 5, 70, 65], [0, 0, 96, 80]], float)
+    crop = CropTransform(boxes, (96, 80))
+    g = GEODESIC_CELLS
+    own = rng.random((3, g, g)) < 0.01
+    own[2] = False  # a class without strokes of its own
+    seeds = np.stack([own, np.stack([own[[j for j in range(3) if j != k]].any(0) for k in range(3)])], 1)
+    seeds[1, 1, 0, :5] = True  # class 2's rivals include a stroke that is no listed class's own
+    got = geodesic_crops(guide, crop, seeds)
+
+    cells, index = guide_crops(guide, crop.boxes, g)
+    for k in range(3):
+        cost = 1.0 + GEODESIC_BETA * np.hypot(*np.gradient(cells[index[k], 0].numpy().astype(np.float64)))
+        for c in range(2):
+            if not seeds[k, c].any():
+                assert not got[k, c].any()
+                continue
+            distance, _ = MCP_Geometric(cost, fully_connected=True).find_costs(np.argwhere(seeds[k, c]))
+            np.testing.assert_allclose(got[k, c], np.exp(-distance / GEODESIC_TAU), rtol=1e-5, atol=1e-6)

@@ -14,38 +14,17 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from napari_scribbleseg.baselines.common import ClassicalPredictor
-
-# the four forward offsets of the 8-neighbourhood; the graph is undirected
-_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
+from napari_scribbleseg.pixelgraph import grid_graph
 
 
 def pixel_graph(image: np.ndarray, length_weight: float = 1e-3) -> sp.csr_matrix:
-    """Undirected 8-connected pixel graph of an (H, W, C) float image as a symmetric (H*W, H*W) sparse matrix.
+    """Undirected 8-connected pixel graph of an (H, W, C) float image (:func:`napari_scribbleseg.pixelgraph.grid_graph`).
 
     The weight of the edge p-q is ``(|I(p) - I(q)| + length_weight) * |p - q|``: the colour difference
     (Euclidean over channels) that Slicer's grow-from-seeds accumulates, plus a small length term so that
-    flat regions still have a distance and ties go to the nearer seed. Pixels are numbered row-major.
-
-    Both directions of every edge are stored, so Dijkstra runs with ``directed=True`` on it (the same
-    distances as ``directed=False``, without scipy symmetrising the graph on every call). The graph is
-    banded (pixel p's neighbours are p +- 1, p +- W, p +- W +- 1), so it is built as diagonals; the
-    entries that would wrap around the image's side are 0 and dropped (every real edge weighs > 0).
+    flat regions still have a distance and ties go to the nearer seed.
     """
-    h, w = image.shape[:2]
-    n = h * w
-    bands, offsets = [], []
-    for dy, dx in _OFFSETS:
-        src = (slice(0, h - dy), slice(max(0, -dx), w - max(0, dx)))
-        dst = (slice(dy, h), slice(max(0, dx), w + min(0, dx)))
-        weight = np.zeros((h, w))  # weight[p]: the edge from pixel p to p + offset
-        weight[src] = (np.linalg.norm(image[src] - image[dst], axis=-1) + length_weight) * np.hypot(dy, dx)
-        offset = dy * w + dx
-        # a diagonal's value at column j is entry (j - offset, j): p -> p + offset sits at column p + offset
-        upper = np.zeros(n)
-        upper[offset:] = weight.ravel()[: n - offset]
-        bands += [upper, weight.ravel()]
-        offsets += [offset, -offset]
-    return sp.dia_matrix((np.stack(bands), offsets), shape=(n, n)).tocsr()
+    return grid_graph(image.shape[:2], lambda src, dst: np.linalg.norm(image[src] - image[dst], axis=-1) + length_weight)
 
 
 class GrowCut(ClassicalPredictor):

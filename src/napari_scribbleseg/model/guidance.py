@@ -285,24 +285,42 @@ def geodesic_crops(guide: torch.Tensor, crop: CropTransform, seeds: np.ndarray) 
     other class's strokes rasterised into its box at g cells. The box's grey values (area-averaged,
     :func:`napari_scribbleseg.model.edges.guide_crops`) give each cell the cost 1 + :data:`GEODESIC_BETA` x
     their gradient; channel c is exp(-d / :data:`GEODESIC_TAU`) of the cheapest path's cost d (in cells) from
-    the seeds of channel c (scikit-image's minimum-cost paths), 0 where channel c has no seed.
+    the seeds of channel c, 0 where channel c has no seed. A path's cost is that of scikit-image's
+    minimum-cost paths (``MCP_Geometric``, 8-connected: each step costs its length times the mean of its two
+    cells' costs), solved by multi-source Dijkstra on the box's :func:`napari_scribbleseg.pixelgraph.grid_graph`.
+
+    Classes that share a box (all of them on a first stroke) share its graph, and a class whose rivals'
+    seeds are exactly the union of the other box-sharing classes' own seeds takes its rival distance as the
+    minimum of theirs (the distance to a union is the nearest part's), so K classes in one box cost K solves.
     """
-    from skimage.graph import MCP_Geometric
+    from scipy.sparse.csgraph import dijkstra
 
     from napari_scribbleseg.model.edges import guide_crops
+    from napari_scribbleseg.pixelgraph import grid_graph
 
     cells, index = guide_crops(guide, crop.boxes, GEODESIC_CELLS)
-    # one cost map per distinct box: classes often share one (all of them on a first stroke)
-    costs = [1.0 + GEODESIC_BETA * np.hypot(*np.gradient(grey)) for grey in cells[:, 0].cpu().numpy()]
-    out = np.zeros(seeds.shape, np.float32)
-    for k in range(len(seeds)):
-        cost = costs[index[k]]
-        for c in range(2):
-            starts = np.argwhere(seeds[k, c])
-            if len(starts):
-                distance, _ = MCP_Geometric(cost, fully_connected=True).find_costs(starts)
-                out[k, c] = np.exp(-distance / GEODESIC_TAU)
-    return out
+    grey = cells[:, 0].cpu().numpy().astype(np.float64)
+    distance = np.full(seeds.shape, np.inf)
+    for box in np.unique(index):
+        members = np.flatnonzero(index == box)
+        cost = 1.0 + GEODESIC_BETA * np.hypot(*np.gradient(grey[box]))
+        graph = grid_graph(cost.shape, lambda src, dst: (cost[src] + cost[dst]) / 2)
+
+        def solve(mask: np.ndarray) -> np.ndarray:
+            return dijkstra(graph, directed=True, indices=np.flatnonzero(mask), min_only=True).reshape(mask.shape)
+
+        for k in members:
+            if seeds[k, 0].any():
+                distance[k, 0] = solve(seeds[k, 0])
+        for k in members:
+            rivals = [j for j in members if j != k]
+            if not seeds[k, 1].any():
+                continue
+            if rivals and np.array_equal(seeds[k, 1], np.logical_or.reduce(seeds[rivals, 0])):
+                distance[k, 1] = distance[rivals, 0].min(0)
+            else:
+                distance[k, 1] = solve(seeds[k, 1])
+    return np.exp(-distance / GEODESIC_TAU).astype(np.float32)
 
 
 def own_masks(labels: np.ndarray, classes: list[int]) -> np.ndarray:
