@@ -48,9 +48,9 @@ def make_model(cfg: dict[str, Any]) -> torch.nn.Module:
     spec = cfg["model"]
     model = build_model(spec["arch"], **spec.get("config", {}))
     if spec.get("pretrained_encoder"):
-        from napari_scribbleseg.model import load_imagenet_lite0
+        from napari_scribbleseg.model import load_imagenet_lite
 
-        load_imagenet_lite0(model.encoder)
+        load_imagenet_lite(model.encoder)
     return model
 
 
@@ -78,7 +78,8 @@ def widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tenso
 
 
 def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
-    """The checkpoint's model with the recipe's ``model.config`` values applied, in train mode.
+    """The checkpoint's model with the recipe's ``model.config`` values applied, in train mode; with the recipe's
+    ``model.transplant``, its neck and head on the recipe's ``model.arch`` (:func:`transplant`).
 
     Fine-tuning may change what leaves the weights' shapes alone (``head_size``, ``encoder_max_side``,
     zoom settings); a value that changes a shape (widths, guidance) raises InputError naming it.
@@ -90,6 +91,8 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
     wanted = cfg.get("model", {}).get("config", {}) or {}
     if wanted.get("guidance", ckpt["config"].get("guidance")) != ckpt["config"].get("guidance"):
         ckpt = {**ckpt, "state_dict": widen_guidance(ckpt, wanted["guidance"])}
+    if cfg.get("model", {}).get("transplant"):
+        return transplant(cfg["model"]["arch"], ckpt, wanted).train()
     try:
         return load_checkpoint({**ckpt, "config": {**ckpt["config"], **wanted}}).train()
     except InputError as err:
@@ -98,6 +101,35 @@ def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
             f"the recipe's model.config changes {changed}, which do not fit the weights of {path} ({err}); "
             "fine-tune with only head_size, encoder_max_side and zoom settings changed"
         ) from None
+
+
+def transplant(arch: str, ckpt: dict[str, Any], config: dict[str, Any] | None = None) -> torch.nn.Module:
+    """A model of ``arch`` (another trunk) with the ImageNet trunk of its kind and the checkpoint's neck and head.
+
+    Everything the checkpoint holds outside the trunk (the encoder's neck, the interaction head) is copied where
+    the new model has a tensor of that name and shape; the rest of the new model keeps its fresh initialisation
+    (Lite1 has Lite0's widths, so everything fits; Lite2's wider stride-16 features leave the neck's first
+    convolution fresh). The checkpoint's config is kept (head size, guidance...) except the trunk's width and
+    depth, which are ``arch``'s, and ``config`` overrides it. Prints what was carried over.
+    """
+    from napari_scribbleseg.model import load_imagenet_lite
+
+    values = {k: v for k, v in ckpt["config"].items() if k not in ("encoder_width", "encoder_depth")}
+    model = build_model(arch, **{**values, **(config or {})})
+    load_imagenet_lite(model.encoder)
+    state = model.state_dict()
+    trunk = {f"encoder.{name}" for name in model.encoder.trunk_state_names()}
+    carried, fresh = 0, []
+    for name, tensor in ckpt["state_dict"].items():
+        if name in state and name not in trunk and state[name].shape == tensor.shape:
+            state[name] = tensor.to(state[name].dtype)
+            carried += 1
+        elif name not in trunk:
+            fresh.append(name)
+    model.load_state_dict(state)
+    print(f"transplant: {ckpt.get('arch')} -> {arch}: ImageNet trunk, {carried} tensors of the neck and head carried over"
+          + (f", fresh: {', '.join(fresh)}" if fresh else ""))
+    return model
 
 
 def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.device) -> HeadBatch:

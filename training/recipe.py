@@ -22,7 +22,9 @@ DEFAULT_DATA_ROOT = REPO.parent / "shared" / "data"
 DEFAULTS: dict[str, Any] = {
     "name": "unnamed",
     "seed": 0,
-    "model": {"arch": None, "config": {}, "pretrained_encoder": True},
+    # transplant: fine-tuning (--from) moves the checkpoint's neck and head onto ``arch``'s ImageNet trunk
+    # (training/model_io.py transplant); otherwise fine-tuning keeps the checkpoint's architecture
+    "model": {"arch": None, "config": {}, "pretrained_encoder": True, "transplant": False},
     "input_size": 256,
     "batch_size": 8,
     "steps": 1000,

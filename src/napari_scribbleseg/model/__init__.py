@@ -17,7 +17,7 @@ from napari_scribbleseg.model.checkpoint import (
     save_checkpoint,
 )
 from napari_scribbleseg.model.crop import CropTransform
-from napari_scribbleseg.model.encoder import ImageEncoder, load_imagenet_lite0
+from napari_scribbleseg.model.encoder import ImageEncoder, load_imagenet_lite
 from napari_scribbleseg.model.guidance import (
     GUIDANCE_KINDS,
     guidance_crops,
@@ -30,6 +30,6 @@ from napari_scribbleseg.model.network import ModelConfig, ScribbleSegNet
 __all__ = [
     "CHECKPOINT_VERSION", "GUIDANCE_KINDS", "MODEL_REGISTRY", "CropTransform", "ImageEncoder", "InteractionHead",
     "ModelConfig", "ScribbleSegNet", "build_model", "build_scribbleseg_lite0", "build_scribbleseg_tiny",
-    "checkpoint_dict", "guidance_crops", "guidance_layout", "guidance_maps", "load_checkpoint", "load_imagenet_lite0",
+    "checkpoint_dict", "guidance_crops", "guidance_layout", "guidance_maps", "load_checkpoint", "load_imagenet_lite",
     "read_checkpoint", "save_checkpoint",
 ]

