@@ -117,6 +117,18 @@ def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict
     return losses
 
 
+def compact_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The optimiser's state dict with its per-parameter float tensors (Adam's moments) in bfloat16: half the
+    bytes, so a run's resumable state fits in a commit, and float32's range (float16 would flush Adam's tiny
+    second moments to zero, which turns the next steps into huge ones). ``load_state_dict`` casts them back to
+    the parameters' dtype; the step counters stay as they are."""
+    per_param = {
+        index: {k: v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() and k != "step" else v for k, v in entry.items()}
+        for index, entry in state["state"].items()
+    }
+    return {**state, "state": per_param}
+
+
 class Trainer:
     """One training run.
 
@@ -227,7 +239,7 @@ class Trainer:
         if self.log is not None:
             metrics.update(self.log.recent())
         path = save_checkpoint(self.model, self.out / "last.pt", self._trained_on(), metrics, half=False)
-        state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(), "step": self.step}
+        state = {"optimizer": compact_optimizer_state(self.optimizer.state_dict()), "scheduler": self.scheduler.state_dict(), "step": self.step}
         tmp = self.out / "train_state.pt.tmp"
         torch.save(state, tmp)
         os.replace(tmp, self.out / "train_state.pt")

@@ -54,6 +54,8 @@ def test_resume_continues_the_run(tiny_root: Path, tmp_path: Path) -> None:
     train(cfg, tmp_path, steps=2, resume=True, progress=False)
     state = torch.load(tmp_path / "train_state.pt", weights_only=True)
     assert state["step"] == 2
+    moments = [v for entry in state["optimizer"]["state"].values() for k, v in entry.items() if k != "step"]
+    assert moments and all(v.dtype == torch.bfloat16 for v in moments)  # compact on disk, float32 in the run
     assert [r["step"] for r in _losses(tmp_path)] == ["1", "2"]
     second = load_checkpoint(tmp_path / "last.pt").state_dict()
     assert any(not torch.equal(first[k], second[k]) for k in first if first[k].is_floating_point())
