@@ -225,6 +225,7 @@ class InteractiveSegmenter:
         self._image_key: SliceKey | None = None
         self._volumes: dict[int, Any] = {}  # axis -> VolumeSegmenter
         self._given: dict[SliceKey, np.ndarray] = {}  # scribbles already handed to a VolumeSegmenter
+        self._cleared: set[SliceKey] = set()  # slices cleared since their VolumeSegmenter last saw them
         self._digest: str | None = None
 
     def set_predictor(self, predictor: Predictor) -> None:
@@ -330,6 +331,7 @@ class InteractiveSegmenter:
         """Erase the strokes and the prediction of ``key`` (undoable); returns the empty scribbles."""
         self.scribbles_of(key).clear()
         self.predictions.pop(key, None)
+        self._cleared.add(key)
         self._edit(key)
         return self.scribbles[key].labels.copy()
 
@@ -387,6 +389,7 @@ class InteractiveSegmenter:
         """Drop slice ``key``'s prediction, so the next request has no previous mask (a new object)."""
         self.predictions.pop(key, None)
         self._current.pop(key, None)
+        self._cleared.add(key)
         self._edit(key)
 
     def set_prediction(self, key: SliceKey, labels: np.ndarray) -> None:
@@ -436,13 +439,33 @@ class InteractiveSegmenter:
                 if self._image_key != request.key:  # a prefetch moved the predictor meanwhile
                     self._set_image(request.key)
                 options = {"current": request.current} if request.current is not None and takes_current(self.predictor) else {}
-                labels = np.asarray(self.predictor.predict(request.scribbles, prev=request.prev, **options), np.int32)
+                scribbles = self._correction_scribbles(request)
+                labels = np.asarray(self.predictor.predict(scribbles, prev=request.prev, **options), np.int32)
         if labels.shape != request.scribbles.shape:
             raise InputError(
                 f"the predictor returned shape {labels.shape} for scribbles {request.scribbles.shape}; "
                 "it must return one label per pixel: fix the predictor or choose another model"
             )
         return Result(request.serial, request.stamp, request.key, labels, t_image, (time.perf_counter() - t0) * 1e3)
+
+    def _correction_scribbles(self, request: Request) -> np.ndarray:
+        """The scribbles to predict ``request`` from (lock held): on a slice propagated to, the user's strokes
+        plus a seed of each class it showed (:meth:`VolumeSegmenter.correction_scribbles`), as propagation
+        segments it; elsewhere the strokes themselves."""
+        if not request.key or request.prev is None:
+            return request.scribbles
+        volume = self._volumes.get(request.key[0])
+        if volume is None:
+            return request.scribbles
+        self._forget_cleared(volume)
+        return volume.correction_scribbles(request.key[1], request.scribbles)
+
+    def _forget_cleared(self, volume: Any) -> None:
+        """Hand the slices cleared since to ``volume`` (lock held): they carry nothing from before."""
+        for key in [k for k in self._cleared if k[0] == volume.axis]:
+            volume.forget(key[1])
+            self._given.pop(key, None)
+            self._cleared.discard(key)
 
     def is_stale(self, request: Request | Result) -> bool:
         """Whether its slice changed since ``request`` was taken, or a later request of it was delivered."""
@@ -547,6 +570,7 @@ class InteractiveSegmenter:
         with self._lock:
             self._image_key = None  # the volume segmenter moves the predictor between slices
             volume = self.volume_segmenter(axis, background)
+            self._forget_cleared(volume)
             if shown is not None:
                 volume.adopt(index, shown)
             for other in sorted(self.accepted):

@@ -277,3 +277,28 @@ def test_a_missing_model_falls_back_to_a_peer_with_a_warning_but_a_chosen_checkp
     with pytest.raises(InputError, match="not available .* pick another model"):
         interactive.make_predictor_or_peer("default", checkpoint="mine.pt")
     assert interactive.make_predictor_or_peer("growcut")[1:] == ("growcut", None)
+
+
+def test_a_propagated_slice_carries_its_object_into_a_correction_until_it_is_cleared():
+    # a background stroke alone on a propagated slice: the nearest-seed predictor would paint the whole
+    # slice background; the slice's object, carried as a seed, stays. Once the user clears the slice,
+    # nothing is carried: a stroke there starts over
+    seg = InteractiveSegmenter(NearestSeed(), np.zeros((8, 16, 16)))
+    four, five = seg.slice_key(0, 4), seg.slice_key(0, 5)
+    _stroke(seg, four, 1, slice(4, 12), slice(4, 12))
+    _stroke(seg, four, 2, 0, slice(0, 16))
+    seg.propagate(four, +1, steps=1, background=2)
+    assert np.any(seg.predictions[five] == 1)
+    _stroke(seg, five, 2, 15, slice(0, 16))
+    assert seg.deliver(seg.run(seg.request(five)))
+    corrected = seg.predictions[five]
+    assert corrected[8, 8] == 1 and np.all(corrected[15] == 2)
+    assert np.array_equal(seg.scribbles_of(five).labels[15], np.full(16, 2))  # the strokes are the user's
+    assert not np.any(seg.scribbles_of(five).labels == 1)
+
+    seg.clear(five)
+    _stroke(seg, five, 2, 15, slice(0, 16))
+    assert seg.deliver(seg.run(seg.request(five)))  # no previous mask after a clear: nothing carried
+    _stroke(seg, five, 2, 14, slice(0, 16))
+    assert seg.deliver(seg.run(seg.request(five)))  # the previous mask is the user's own result now
+    assert np.all(seg.predictions[five] == 2)

@@ -427,3 +427,46 @@ def test_growcut_propagates_in_the_objects_window_with_the_whole_slices_result(b
     assert len(areas) > 10 and max(areas) < 0.9 * 64 * 64 and min(areas) < 0.4 * 64 * 64
     assert dice(whole == 1, gt) > 0.9
     assert np.mean(windowed == whole) > 0.999
+
+
+def test_a_background_stroke_on_a_propagated_slice_trims_it_and_keeps_its_object(ball):
+    # a user trims a propagated slice with one background stroke: its object must not vanish for want of
+    # an object stroke on that slice (the predictor has strokes of the background only)
+    gt, volume = ball
+    seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
+    seg.segment_slice(20, user_scribbles(gt[20].astype(np.int32)))
+    seg.propagate(20)
+    before = seg.slice_labels(12).copy()
+    assert dice(before == 1, gt[12]) > 0.8
+    leak = np.zeros(gt[12].shape, bool)
+    leak[:6, :] = True  # a band at the slice's top, far outside the object
+    stroke = np.zeros(gt[12].shape, np.int32)
+    stroke[2, 10:50] = 2
+    seg.segment_slice(12, stroke)
+
+    after = seg.slice_labels(12)
+    assert dice(after == 1, gt[12]) > 0.8
+    assert not np.any(after[leak] == 1)
+    # what the user painted is stored as painted: the carried seeds are not the user's strokes
+    assert seg.scribbled == [12, 20]
+    assert np.array_equal(seg._scribbles[12], stroke)
+
+
+def test_carried_seeds_keep_off_the_users_strokes_of_other_classes():
+    from napari_scribbleseg.volume.seeds import carry_classes
+
+    shown = np.zeros((40, 40), np.int32)
+    shown[15:25, 3:37] = 1  # a bar: its seed is a stroke along its middle row
+    shown[shown == 0] = 2
+    user = np.zeros_like(shown)
+    user[15:25, 28] = 2  # the user says the bar ends before its right end
+    given = carry_classes(user, shown, [1], (1.0, 1.0), margin_mm=2.0)
+
+    seeds = (given == 1)
+    assert seeds.any()
+    assert np.array_equal(given[user > 0], user[user > 0])  # the user's strokes stay as painted
+    near = ndi.distance_transform_edt(user != 2) <= 2.0
+    assert not np.any(seeds & near)
+    assert not np.any(seeds & (shown != 1))  # seeds lie inside what the slice showed
+    # a class the slice did not show adds nothing; nothing to carry leaves the strokes as they are
+    assert np.array_equal(carry_classes(user, shown, [3], (1.0, 1.0), 2.0), user)

@@ -232,6 +232,23 @@ def test_through_object_finishes_in_3d_unless_the_switch_is_off(make_napari_view
     assert calls == [1] and np.any(committed[8] == 1)
 
 
+def test_a_background_stroke_on_a_propagated_slice_trims_it_and_keeps_the_object(make_napari_viewer):
+    """The user propagates through the object, goes to a propagated slice and paints one background stroke
+    there: the slice keeps its object (the stroke gives the background only; the slice's own object is
+    carried as a seed, as propagation segmented it) instead of losing it for want of an object stroke."""
+    viewer, widget, user = _volume(make_napari_viewer, [(20, 20)])
+    _object_and_background(widget, user, [(20, 17), (20, 23)], [(2, 2), (2, 8)])
+    user.click(widget, "Through object")
+    assert np.any(widget.committed_layer.data[12] == 1)
+    viewer.dims.set_point(0, 24.0)  # slice 12, propagated to
+    assert widget._key == (0, 12)
+    user.key("2", "Alt")
+    user.drag(widget.scribble_layer, [(36, 4), (36, 12)])
+    shown = widget.output_layer.data[12]
+    assert shown[20, 20] == 1 and np.count_nonzero(shown == 1) > 50
+    assert np.all(shown[36, 4:13] == 2)
+
+
 def test_evaluate_widget_run_and_exports(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     from qtpy.QtWidgets import QFileDialog
 

@@ -93,6 +93,42 @@ def derive_scribbles(
     return scribbles
 
 
+def carry_classes(
+    scribbles: np.ndarray,
+    shown: np.ndarray,
+    classes: Sequence[int],
+    pixel_spacing: tuple[float, float],
+    margin_mm: float,
+) -> np.ndarray:
+    """The user's (H, W) ``scribbles`` on a slice that showed a result they did not paint (``shown``: what
+    propagation gave it), plus a stroke-like seed of each of ``classes`` from ``shown``: the skeleton of its
+    eroded core, the kind of seed that result was propagated from.
+
+    A correction of a propagated slice refines what the slice showed, as more strokes refine a scribbled
+    one: a first stroke of one class (the background, trimming a leak) must not make the other classes
+    vanish for want of strokes of their own, which a predictor does with classes it has no strokes of. The
+    seeds stay while the user corrects (carrying a class only until the user paints it kept the first
+    stroke's result but lost the later ones on the dev volumes: docs/BENCHMARKS.md "Volumes"); they keep
+    ``margin_mm`` from every user stroke of another class, so a stroke across a wrong part clears the seed
+    there, and never cover a user's stroke, which is returned unchanged.
+    """
+    from skimage.morphology import skeletonize
+
+    given = np.asarray(scribbles).astype(np.int32, copy=True)
+    shown = np.asarray(shown)
+    for k in classes:
+        if not np.any(shown == k):
+            continue
+        core = class_core(shown == k, pixel_spacing, margin_mm)
+        skeleton = skeletonize(core)
+        seeds = skeleton if skeleton.any() else core
+        others = (given > 0) & (given != k)
+        if others.any():
+            seeds &= ndi.distance_transform_edt(~others, sampling=pixel_spacing) > margin_mm
+        given[seeds & (given == 0)] = int(k)
+    return given
+
+
 @dataclass(frozen=True)
 class Appearance:
     """Robust intensity model of one class on one slice: median and a MAD-based sigma."""
