@@ -7,7 +7,10 @@ seeds deep inside each class and a background ring. Propagation stops where ever
 (too small in mm^2, or its seeds no longer look like it), where confidence drops, at a slice the user
 accepted (locked) or scribbled, and where it reaches the results of another scribbled slice: halfway
 to it, or sooner where that slice's result, with the same classes, has the lower expected error. A
-correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there.
+correction is a new scribble on any slice: :meth:`correct` segments it and re-propagates from there. On a
+slice propagated to, the correction refines what the slice showed: each class it showed is carried as a
+stroke-like seed beside the user's strokes (:meth:`correction_scribbles`), so a first stroke of the
+background does not leave the object without strokes, which would make it vanish.
 
 Seeds are checked against intensities (:func:`napari_scribbleseg.volume.seeds.check_seeds`) with the
 appearance of each class on the slice propagation started from, the one the user saw; a running model
