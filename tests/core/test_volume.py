@@ -453,14 +453,14 @@ def test_a_background_stroke_on_a_propagated_slice_trims_it_and_keeps_its_object
 
 
 def test_carried_seeds_keep_off_the_users_strokes_of_other_classes():
-    from napari_scribbleseg.volume.seeds import carry_classes
+    from napari_scribbleseg.volume.seeds import carried_seeds, carry_classes
 
     shown = np.zeros((40, 40), np.int32)
     shown[15:25, 3:37] = 1  # a bar: its seed is a stroke along its middle row
     shown[shown == 0] = 2
     user = np.zeros_like(shown)
     user[15:25, 28] = 2  # the user says the bar ends before its right end
-    given = carry_classes(user, shown, [1], (1.0, 1.0), margin_mm=2.0)
+    given = carry_classes(user, carried_seeds(shown, [1], (1.0, 1.0), 2.0), (1.0, 1.0), margin_mm=2.0)
 
     seeds = (given == 1)
     assert seeds.any()
@@ -469,4 +469,4 @@ def test_carried_seeds_keep_off_the_users_strokes_of_other_classes():
     assert not np.any(seeds & near)
     assert not np.any(seeds & (shown != 1))  # seeds lie inside what the slice showed
     # a class the slice did not show adds nothing; nothing to carry leaves the strokes as they are
-    assert np.array_equal(carry_classes(user, shown, [3], (1.0, 1.0), 2.0), user)
+    assert np.array_equal(carry_classes(user, carried_seeds(shown, [3], (1.0, 1.0), 2.0), (1.0, 1.0), 2.0), user)

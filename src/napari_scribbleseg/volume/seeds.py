@@ -93,16 +93,32 @@ def derive_scribbles(
     return scribbles
 
 
-def carry_classes(
-    scribbles: np.ndarray,
-    shown: np.ndarray,
-    classes: Sequence[int],
-    pixel_spacing: tuple[float, float],
-    margin_mm: float,
+def carried_seeds(
+    shown: np.ndarray, classes: Sequence[int], pixel_spacing: tuple[float, float], margin_mm: float
 ) -> np.ndarray:
-    """The user's (H, W) ``scribbles`` on a slice that showed a result they did not paint (``shown``: what
-    propagation gave it), plus a stroke-like seed of each of ``classes`` from ``shown``: the skeleton of its
-    eroded core, the kind of seed that result was propagated from.
+    """(H, W) int32 seeds of ``classes`` on a slice that shows ``shown``: each class's eroded core reduced to
+    its skeleton (a stroke-like seed, the kind propagation segments from), 0 elsewhere. See :func:`carry_classes`."""
+    from skimage.morphology import skeletonize
+
+    shown = np.asarray(shown)
+    seeds = np.zeros(shown.shape, np.int32)
+    boxes = ndi.find_objects(np.where(np.isin(shown, list(classes)), shown, 0))
+    for k in classes:
+        box = boxes[k - 1] if 0 < k <= len(boxes) else None
+        if box is None:
+            continue
+        wide = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, shown.shape))
+        core = class_core(shown[wide] == k, pixel_spacing, margin_mm)
+        skeleton = skeletonize(core)
+        seeds[wide][skeleton if skeleton.any() else core] = int(k)
+    return seeds
+
+
+def carry_classes(
+    scribbles: np.ndarray, seeds: np.ndarray, pixel_spacing: tuple[float, float], margin_mm: float
+) -> np.ndarray:
+    """The user's (H, W) ``scribbles`` on a slice that showed a result they did not paint (what propagation
+    gave it), plus that result's :func:`carried_seeds` ``seeds``.
 
     A correction of a propagated slice refines what the slice showed, as more strokes refine a scribbled
     one: a first stroke of one class (the background, trimming a leak) must not make the other classes
@@ -112,20 +128,20 @@ def carry_classes(
     ``margin_mm`` from every user stroke of another class, so a stroke across a wrong part clears the seed
     there, and never cover a user's stroke, which is returned unchanged.
     """
-    from skimage.morphology import skeletonize
-
     given = np.asarray(scribbles).astype(np.int32, copy=True)
-    shown = np.asarray(shown)
-    for k in classes:
-        if not np.any(shown == k):
+    reach = [int(np.ceil(margin_mm / p)) + 1 for p in pixel_spacing]
+    boxes = ndi.find_objects(seeds)
+    for k, box in enumerate(boxes, start=1):
+        if box is None:
             continue
-        core = class_core(shown == k, pixel_spacing, margin_mm)
-        skeleton = skeletonize(core)
-        seeds = skeleton if skeleton.any() else core
-        others = (given > 0) & (given != k)
+        # the seeds' box and the strokes within reach of it: the work is the object's size, not the slice's
+        wide = tuple(slice(max(b.start - r, 0), min(b.stop + r, n)) for b, r, n in zip(box, reach, given.shape))
+        mine = seeds[wide] == k
+        part = given[wide]
+        others = (part > 0) & (part != k)
         if others.any():
-            seeds &= ndi.distance_transform_edt(~others, sampling=pixel_spacing) > margin_mm
-        given[seeds & (given == 0)] = int(k)
+            mine &= ndi.distance_transform_edt(~others, sampling=pixel_spacing) > margin_mm
+        part[mine & (part == 0)] = k
     return given
 
 

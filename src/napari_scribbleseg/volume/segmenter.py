@@ -58,6 +58,7 @@ from napari_scribbleseg.volume.seeds import (
     Appearance,
     SeedShape,
     appearance_of,
+    carried_seeds,
     carry_classes,
     check_seeds,
     class_core,
@@ -271,6 +272,7 @@ class VolumeSegmenter:
         self._scribbles: dict[int, np.ndarray] = {}
         # what a slice showed before the user's first stroke on it: its corrections carry its classes on
         self._carried: dict[int, np.ndarray] = {}
+        self._carried_seeds: dict[int, tuple[bytes, np.ndarray]] = {}  # per slice: (digest of what it showed, seeds)
         self._locked: set[int] = set()
         self._owner: dict[int, int] = {}
         self._scores: dict[int, float] = {}
@@ -402,14 +404,20 @@ class VolumeSegmenter:
             shown = self._label_slices[index]
         if shown is None or not self._object_mask(shown).any():
             return scribbles
-        return carry_classes(scribbles, shown, self._object_classes(shown), self.pixel_spacing, self._margins()[0])
+        margin = self._margins()[0]
+        digest = hashlib.blake2b(np.ascontiguousarray(shown).tobytes(), digest_size=16).digest()
+        cached = self._carried_seeds.get(index)
+        if cached is None or cached[0] != digest:  # the seeds of what it shows, once (a live stroke per update)
+            cached = (digest, carried_seeds(shown, self._object_classes(shown), self.pixel_spacing, margin))
+            self._carried_seeds[index] = cached
+        return carry_classes(scribbles, cached[1], self.pixel_spacing, margin)
 
     def forget(self, index: int) -> None:
         """Drop slice ``index``'s labels, strokes and scores (the user cleared it): it shows nothing to
         carry, and propagation may write it again unless it is accepted."""
         index = self._check_index(index)
         self._label_slices[index] = 0
-        for store in (self._scribbles, self._carried, self._owner, self._scores, self._maps):
+        for store in (self._scribbles, self._carried, self._carried_seeds, self._owner, self._scores, self._maps):
             store.pop(index, None)
 
     def correct(
