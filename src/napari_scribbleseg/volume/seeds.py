@@ -78,19 +78,27 @@ def derive_scribbles(
     -------
     (H, W) int32 scribble map: 0 none, k for class k's seeds, ``ring_label`` on the ring.
     """
-    from skimage.morphology import skeletonize
-
     labels = np.asarray(labels)
     scribbles = np.zeros(labels.shape, np.int32)
     objects = np.isin(labels, list(classes))
     scribbles[background_ring(objects, pixel_spacing, margin_mm, ring_width_mm)] = ring_label
     for k in classes:
-        core = class_core(labels == k, pixel_spacing, margin_mm)
-        if shape == "skeleton" and core.any():
-            skeleton = skeletonize(core)
-            core = skeleton if skeleton.any() else core
-        scribbles[core] = k
+        scribbles[class_seed(labels == k, pixel_spacing, margin_mm, shape)] = k
     return scribbles
+
+
+def class_seed(
+    mask: np.ndarray, pixel_spacing: tuple[float, float], margin_mm: float, shape: SeedShape = "skeleton"
+) -> np.ndarray:
+    """(H, W) bool seed of one class: its :func:`class_core`, or with ``shape="skeleton"`` that core's medial
+    skeleton (a stroke-like seed; the core itself where the skeleton is empty)."""
+    from skimage.morphology import skeletonize
+
+    core = class_core(mask, pixel_spacing, margin_mm)
+    if shape == "skeleton" and core.any():
+        skeleton = skeletonize(core)
+        core = skeleton if skeleton.any() else core
+    return core
 
 
 def carried_seeds(
@@ -98,8 +106,6 @@ def carried_seeds(
 ) -> np.ndarray:
     """(H, W) int32 seeds of ``classes`` on a slice that shows ``shown``: each class's eroded core reduced to
     its skeleton (a stroke-like seed, the kind propagation segments from), 0 elsewhere. See :func:`carry_classes`."""
-    from skimage.morphology import skeletonize
-
     shown = np.asarray(shown)
     seeds = np.zeros(shown.shape, np.int32)
     boxes = ndi.find_objects(np.where(np.isin(shown, list(classes)), shown, 0))
@@ -108,9 +114,7 @@ def carried_seeds(
         if box is None:
             continue
         wide = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, shown.shape))
-        core = class_core(shown[wide] == k, pixel_spacing, margin_mm)
-        skeleton = skeletonize(core)
-        seeds[wide][skeleton if skeleton.any() else core] = int(k)
+        seeds[wide][class_seed(shown[wide] == k, pixel_spacing, margin_mm)] = int(k)
     return seeds
 
 
