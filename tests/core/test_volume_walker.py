@@ -77,22 +77,33 @@ def test_walk_without_an_object_on_a_seeded_slice_does_nothing():
     assert seg.walk_3d() == []
 
 
-def test_the_walker_reaches_only_so_far_and_the_slice_beyond_holds_it():
-    from napari_scribbleseg.volume.walker import REACH_MM
+def test_the_walker_reaches_the_whole_object_and_a_leak_the_intensities_refuse_goes_back(monkeypatch):
+    import napari_scribbleseg.volume.walker as walker
 
     z, y, x = np.mgrid[:80, :32, :32]
-    gt = (y - 16) ** 2 + (x - 16 - z / 10) ** 2 < 64  # a long tube drifting sideways
+    gt = (y - 16) ** 2 + (x - 16 - z / 10) ** 2 < 64  # a long tube drifting sideways, bright on dark
     volume = noisy(gt, noise=0.1)
     seg = VolumeSegmenter(volume, NearestMeanPredictor(), background=2)
     seg.segment_slice(40, user_scribbles(gt[40].astype(np.int32)))
     seg.propagate(40, "both")
-    before = seg.labels.copy()
+    solve = walker._solve
+
+    def leaking(data, seeds, values, spacing):
+        labels = solve(data, seeds, values, spacing)
+        labels[-3:, :4, :4] = 1  # the walker's labels leak into a dark corner at the far end
+        labels[-3:, -4:, -4:] = values[-1]  # and lose a bright patch of the tube the slice-by-slice result has
+        return labels
+
+    monkeypatch.setattr(walker, "_solve", leaking)
+    box = walker._box(seg.labels == 1, (1.0, 1.0, 1.0))
+    before = seg.labels[box].copy()
     written = seg.walk_3d()
-    reach = int(REACH_MM)  # 1 mm slices
-    assert written and min(written) >= 40 - reach and max(written) <= 40 + reach
-    assert np.array_equal(seg.labels[: 40 - reach], before[: 40 - reach])
-    assert np.array_equal(seg.labels[40 + reach + 1 :], before[40 + reach + 1 :])
+    # through the whole tube, not only near the scribbled slice (30 slices each way until session 16)
+    assert 40 not in written and min(written) <= 5 and max(written) >= 75
     assert dice(seg.labels == 1, gt) > 0.9
+    after = seg.labels[box]
+    assert np.all(after[-3:, :4, :4] == 2)  # the leak went back: dark as the background of slice 40
+    assert np.array_equal(after[-3:, -4:, -4:], before[-3:, -4:, -4:])  # the slice-by-slice result stays there
 
 
 def test_a_box_over_the_voxel_budget_is_solved_coarser_with_the_same_result(monkeypatch):
@@ -109,26 +120,25 @@ def test_a_box_over_the_voxel_budget_is_solved_coarser_with_the_same_result(monk
     assert dice(coarse == 1, fine == 1) > 0.85 and dice(coarse == 1, gt[box]) > 0.85
 
 
-def test_the_walker_overrules_the_slice_by_slice_labels_only_where_it_is_sure():
-    from napari_scribbleseg.volume.walker import _solve
+def test_each_region_where_two_results_differ_takes_the_labels_its_intensities_favour():
+    from napari_scribbleseg.volume.arbitrate import arbitrate, intensity_models
 
-    # six identical slices, the first seeded as class 1 and the last as background (2): the walker's
-    # probability of class 1 falls linearly through the slices between, 0.8 / 0.6 / 0.4 / 0.2
-    pattern = np.random.default_rng(0).random((8, 8)).astype(np.float32)
-    data = np.repeat(pattern[None], 6, axis=0)
-    seeds = np.zeros(data.shape, np.int32)
-    seeds[0], seeds[5] = 1, 2
-    current = np.ones(data.shape, np.int32)  # the slice-by-slice result: class 1 everywhere
-
-    def per_slice(prior: float) -> list[int]:
-        out = _solve(data, seeds, [1, 2], (1.0, 3.0, 3.0), current, prior)
-        assert all(len(np.unique(out[z])) == 1 for z in range(6))
-        return [int(out[z, 0, 0]) for z in range(6)]
-
-    assert per_slice(0.0) == [1, 1, 1, 2, 2, 2]  # the walker alone
-    # at 0.3 the walker must be 71 % sure to overrule: 60 % background (slice 3) is not enough, 80 % is
-    assert per_slice(0.3) == [1, 1, 1, 1, 2, 2]
-    assert per_slice(1.0) == [1, 1, 1, 1, 1, 2]  # only the seeds
+    rng = np.random.default_rng(0)
+    truth = np.zeros((3, 12, 12), np.int32) + 2
+    truth[:, 3:9, 3:9] = 1  # a bright class-1 square on a dark background (2)
+    data = np.clip(np.where(truth == 1, 0.8, 0.2) + rng.normal(0, 0.03, truth.shape), 0, 1)
+    models = intensity_models(data[:1], truth[:1], [1, 2])  # fitted on slice 0, the user's
+    current, proposed = truth.copy(), truth.copy()
+    proposed[1, 0:2, 0:2] = 1  # a leak into the dark background: goes back
+    proposed[1, 4:6, 4:6] = 2  # a bright hole in the object: goes back
+    current[2, 6:8, 6:8] = 2  # the slice-by-slice result has a hole, the proposal not: the proposal stays
+    out = arbitrate(data, current, proposed, [1, 2], models)
+    assert np.array_equal(out, truth)
+    # a region partly in fixed voxels is judged on the rest; fixed voxels keep the proposal
+    fixed = np.zeros(truth.shape, bool)
+    fixed[1, 0, 0] = True
+    out = arbitrate(data, current, proposed, [1, 2], models, fixed=fixed)
+    assert out[1, 0, 0] == 1 and np.all(out[1, 1, 0:2] == 2) and out[1, 0, 1] == 2
 
 
 def test_after_the_3d_finish_the_ranking_weighs_expected_errors_by_distance_from_the_segmented_slices():

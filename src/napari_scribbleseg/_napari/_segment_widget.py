@@ -147,8 +147,9 @@ class SegmentWidget(QWidget):
         self.walk_3d = QCheckBox("through object: finish in 3-D (random walker)")
         self.walk_3d.setToolTip(
             "After 'Through object' has propagated slice by slice, a 3-D random walker seeded by every slice "
-            "you segmented or accepted re-segments the slices around them, along the volume's edges in all "
-            "three directions; your slices stay as they are. On most dev volumes this is more accurate "
+            "you segmented or accepted re-segments the object through all its slices, along the volume's edges in "
+            "all three directions, keeping the slice-by-slice result where your slices' intensities favour it; "
+            "your slices stay as they are. On the dev volumes this is more accurate "
             "(docs/BENCHMARKS.md, Volumes); untick for slice-by-slice propagation only."
         )
         self.walk_3d.setChecked(True)

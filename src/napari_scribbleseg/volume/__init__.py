@@ -3,7 +3,8 @@
 - :mod:`.segmenter`: :class:`VolumeSegmenter` (segment a slice, propagate it, where to scribble next);
 - :mod:`.seeds`: the scribbles propagation derives for a neighbouring slice, and their appearance check;
 - :mod:`.walker`: the 3-D random walker that finishes a propagation from every segmented slice
-  (:meth:`VolumeSegmenter.walk_3d`).
+  (:meth:`VolumeSegmenter.walk_3d`);
+- :mod:`.arbitrate`: where the walker and the slice-by-slice result disagree, which one the user's slices' intensities favour.
 
 The expected-error maps and the ranking's arithmetic are :mod:`napari_scribbleseg.uncertainty`'s.
 """

@@ -65,7 +65,7 @@ from napari_scribbleseg.volume.seeds import (
     derive_scribbles,
     sigma_floor,
 )
-from napari_scribbleseg.volume.walker import REACH_MM, walk
+from napari_scribbleseg.volume.walker import walk
 
 Direction = Literal[1, -1, "both"]
 
@@ -167,18 +167,6 @@ def volume_key(volume: np.ndarray) -> str:
     digest.update(repr((volume.shape, volume.dtype.str)).encode())
     digest.update(np.ascontiguousarray(volume).data)
     return digest.hexdigest()
-
-
-def _spans(seeded: Sequence[int], reach: int, n: int) -> list[tuple[int, int]]:
-    """The slices within ``reach`` of any of ``seeded`` (sorted), as merged (first, stop) runs inside 0..n."""
-    spans: list[list[int]] = []
-    for z in seeded:
-        first, stop = max(z - reach, 0), min(z + reach + 1, n)
-        if spans and first <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], stop)
-        else:
-            spans.append([first, stop])
-    return [(a, b) for a, b in spans]
 
 
 class VolumeSegmenter:
@@ -488,10 +476,9 @@ class VolumeSegmenter:
         """Re-segment the slices around the segmented ones in 3-D (:func:`napari_scribbleseg.volume.walker.walk`).
 
         Every scribbled and every accepted slice seeds a random walker with its whole result; the walker
-        rewrites the other slices within :data:`~napari_scribbleseg.volume.walker.REACH_MM` of them, inside
-        the box around the objects, where it is sure enough to overrule their slice-by-slice result
-        (:data:`~napari_scribbleseg.volume.walker.PRIOR`). The first slice beyond that reach seeds the walker
-        with its slice-by-slice result and keeps it; the seeded slices keep their labels. The ranking keeps
+        rewrites the other slices inside the box around the objects, through all of them, except the regions
+        where the segmented slices' intensities favour the slice-by-slice result
+        (:mod:`~napari_scribbleseg.volume.arbitrate`); the seeded slices keep their labels. The ranking keeps
         the slice-by-slice expected errors (adding the area where the two results disagree, or the walker's
         own uncertainty, ranked worse on the dev volumes: docs/BENCHMARKS.md "Volumes"); from now on
         :meth:`ranking` weighs them by the distance from the segmented slices. Returns the slices written, in order.
@@ -502,30 +489,24 @@ class VolumeSegmenter:
             return []
         walker_background = self._ring_label(classes)
         spacing = (self.step_mm, *self.pixel_spacing)
-        reach = max(int(np.ceil(REACH_MM / self.step_mm)), 1)
-        fill = 0 if self.background is None else self.background
+        solved = walk(self._slices, self._label_slices, seeded, classes, walker_background, spacing, self.kind)
+        if solved is None:
+            return []
+        box, labels = solved
+        labels[labels == walker_background] = 0 if self.background is None else self.background
         sources = sorted(self._scribbles)
         written = []
-        for first, stop in _spans(seeded, reach, self.n_slices):
-            anchors = [z for z in (first - 1, stop) if 0 <= z < self.n_slices and self._object_mask(self._label_slices[z]).any()]
-            mine = [z for z in seeded if first <= z < stop]
-            solved = walk(self._slices, self._label_slices, mine + anchors, classes, walker_background, spacing,
-                          self.kind, span=(first - 1, stop + 1))
-            if solved is None:
+        for z in range(box[0].start, box[0].stop):
+            if z in self._scribbles or z in self._locked:
                 continue
-            box, labels = solved
-            labels[labels == walker_background] = fill
-            for z in range(box[0].start, box[0].stop):
-                if z in self._scribbles or z in self._locked or z in anchors:
-                    continue
-                new = labels[z - box[0].start]
-                old = self._label_slices[z][box[1:]]
-                if not self._object_mask(new).any() and not self._object_mask(old).any():
-                    continue
-                self._label_slices[z][box[1:]] = new
-                if sources:
-                    self._owner[z] = min(sources, key=lambda source: abs(source - z))
-                written.append(z)
+            new = labels[z - box[0].start]
+            old = self._label_slices[z][box[1:]]
+            if not self._object_mask(new).any() and not self._object_mask(old).any():
+                continue
+            self._label_slices[z][box[1:]] = new
+            if sources:
+                self._owner[z] = min(sources, key=lambda source: abs(source - z))
+            written.append(z)
         self._walked = self._walked or bool(written)
         return written
 

@@ -5,17 +5,18 @@ shrinks towards its ends is carried too large (docs/BENCHMARKS.md "Volumes"). He
 segmented (scribbled with the model, or accepted) seeds a 3-D random walker (Grady 2006; scikit-image,
 voxel spacing given) with its whole result: each class a pixel inside its boundary, the background a
 pixel outside, so the walker decides only where a boundary runs between and beyond those slices, along
-the volume's own edges in all three directions. Each voxel's vote mixes the walker's probabilities with
-the slice-by-slice result (:data:`PRIOR`), so the walker overrules that result only where it is sure. On
-the dev volumes of issue 16, after the model + GrowCut propagation, it is above GrowCut's propagation and
-the 3-D random walker on the same scribbles on 15 of 16 (structure, 1 or 3 slices) cells (the walker alone:
-12; the spleen from one slice is the miss) (docs/BENCHMARKS.md "Volumes").
+the volume's own edges in all three directions. Where the walker's labels differ from the slice-by-slice
+result, each connected region takes the labels that the user's slices' intensities favour
+(:mod:`napari_scribbleseg.volume.arbitrate`), so the walker's diffusion across a faint boundary goes back
+and the slice-by-slice result's leak into look-alike tissue does not. On the dev volumes of issue 16, after
+the model + GrowCut propagation, it is above GrowCut's propagation and the 3-D random walker on the same
+scribbles on every (structure, 1 or 3 slices) cell (docs/BENCHMARKS.md "Volumes").
 
 The walker works inside a box around the objects found so far (their bounding box grown by
-:data:`ROI_MARGIN_MM`), whose in-plane faces are background, the box a user draws around a structure;
-within :data:`REACH_MM` of the seeded slices (beyond, the slice-by-slice result stays and seeds the
-walker's far end); at half in-plane resolution where pixels are finer than :data:`FINE_PIXEL_MM`, which
-keeps one solve to seconds. The seeded slices themselves are never rewritten.
+:data:`ROI_MARGIN_MM`), whose in-plane faces are background, the box a user draws around a structure,
+through all of its slices; at half in-plane resolution where pixels are finer than :data:`FINE_PIXEL_MM`
+(coarser where the box exceeds :data:`MAX_VOXELS`), which keeps one solve to seconds. The seeded slices
+themselves are never rewritten.
 """
 
 from __future__ import annotations
@@ -28,27 +29,18 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_scribbleseg.imaging import ct_window, mr_normalize, resolve_window
+from napari_scribbleseg.volume.arbitrate import arbitrate, intensity_models
 
 #: the walker's edge weight exp(-BETA * gradient^2) on intensities in [0, 1] (scikit-image's beta); the
 #: value the 3-D random walker peer of benchmarks/volume_dice.py uses
 BETA = 5000.0
 #: the box the walker solves in: the objects' bounding box grown by this much on every side
 ROI_MARGIN_MM = 10.0
-#: the walker re-segments the slices within this distance of a seeded slice; further on, the slice-by-slice
-#: result stays, and the first slice beyond seeds the walker with it (one slice carried through a long,
-#: drifting structure diffuses away: Dice 0.94 -> 0.54 over the 150 slices of benchmarks/propagation_speed.py)
-REACH_MM = 30.0
 #: seeds stay this far inside each class (and outside all of them) on a seeded slice: the walker may
 #: move a boundary by a pixel there, the slice itself keeps its labels
 SEED_MARGIN_MM = 1.0
 #: in-plane pixels finer than this are solved at half resolution (probabilities upsampled linearly)
 FINE_PIXEL_MM = 2.0
-#: weight of the slice-by-slice labels in the walker's vote: a voxel takes the class with the largest
-#: ``(1 - PRIOR) * p_walker + PRIOR * [its slice-by-slice class]``, so with two classes the walker overrules
-#: the slice-by-slice result only where it is at least 1 / (2 - 2 * PRIOR) sure (71 % at 0.3); where it
-#: is unsure (far from the seeds, across a diffuse region) the slice-by-slice result stays (0.3 won 15 of the
-#: 16 dev cells of docs/BENCHMARKS.md "Volumes"; 0.2: 13, 0.45: 12, 0: 12)
-PRIOR = 0.3
 #: a box larger than this many voxels is solved at a coarser in-plane resolution (time and memory of one solve)
 MAX_VOXELS = 2_000_000
 
@@ -78,27 +70,21 @@ def walk(
     background: int,
     spacing: Sequence[float],
     kind: str | None = None,
-    span: tuple[int, int] | None = None,
-    prior: float | None = None,
 ) -> tuple[tuple[slice, slice, slice], np.ndarray] | None:
     """Solve the random walker for the slices between and around the ``seeded`` ones.
 
     ``volume`` and ``labels`` are (Z, Y, X) with slices across axis 0 (``spacing`` in that order);
-    ``labels`` holds the seeded slices' results (and anything propagated so far, which sets the box).
-    ``background`` is the label the walker gives to no class (the caller maps it back). ``span``
-    (first, stop) limits the box to those slices. ``prior`` weighs ``labels`` (the slice-by-slice result)
-    in each voxel's vote (default :data:`PRIOR`). Returns the box and its (Z', Y', X') int32 labels, or
-    None when no seeded slice holds an object.
+    ``labels`` holds the seeded slices' results and the slice-by-slice result elsewhere (which sets the
+    box and is kept where the seeded slices' intensities favour it: :func:`~napari_scribbleseg.volume.arbitrate.arbitrate`).
+    ``background`` is the label the walker gives to no class (the caller maps it back). Returns the box
+    and its (Z', Y', X') int32 labels, or None when no seeded slice holds an object.
     """
     classes = [int(k) for k in classes]
-    first, stop = (0, labels.shape[0]) if span is None else (max(int(span[0]), 0), min(int(span[1]), labels.shape[0]))
-    objects = np.zeros(labels.shape, bool)
-    objects[first:stop] = np.isin(labels[first:stop], classes)
-    seeded = [int(z) for z in seeded if first <= z < stop and objects[z].any()]
+    objects = np.isin(labels, classes)
+    seeded = [int(z) for z in seeded if objects[z].any()]
     if not seeded:
         return None
     box = _box(objects, spacing)
-    box = (slice(max(box[0].start, first), min(box[0].stop, stop)), *box[1:])
     data = _intensities(volume[box], kind)
     if not np.ptp(data) > 0:
         return None  # a flat box: no edge for the walker to follow
@@ -111,8 +97,12 @@ def walk(
     frame = np.ones(seeds.shape, bool)
     frame[:, 1:-1, 1:-1] = False
     seeds[frame & (seeds == 0)] = background
+    values = [*classes, background]
     current = np.where(np.isin(labels[box], classes), labels[box], background)
-    return box, _solve(data, seeds, [*classes, background], spacing, current, PRIOR if prior is None else float(prior))
+    mine = np.zeros(data.shape[0], bool)
+    mine[[z - z0 for z in seeded if box[0].start <= z < box[0].stop]] = True
+    models = intensity_models(data[mine], current[mine], values)
+    return box, arbitrate(data, current, _solve(data, seeds, values, spacing), values, models, fixed=mine[:, None, None])
 
 
 def _intensities(data: np.ndarray, kind: str | None) -> np.ndarray:
@@ -140,12 +130,9 @@ def _box(objects: np.ndarray, spacing: Sequence[float]) -> tuple[slice, slice, s
     return tuple(box)
 
 
-def _solve(data: np.ndarray, seeds: np.ndarray, values: list[int], spacing: Sequence[float],
-           current: np.ndarray | None = None, prior: float = 0.0) -> np.ndarray:
+def _solve(data: np.ndarray, seeds: np.ndarray, values: list[int], spacing: Sequence[float]) -> np.ndarray:
     """The walker's labels (Z, Y, X) int32 from ``seeds`` (0 unknown): at half in-plane resolution for fine
-    pixels, coarser where the box would exceed :data:`MAX_VOXELS`; the seeds keep their labels. With
-    ``current`` (labels in ``values``) and ``prior`` > 0, each voxel's vote is the walker's probabilities
-    mixed with ``current``'s class at weight ``prior``."""
+    pixels, coarser where the box would exceed :data:`MAX_VOXELS`; the seeds keep their labels."""
     from skimage.segmentation import random_walker
     from skimage.transform import downscale_local_mean
 
@@ -171,8 +158,6 @@ def _solve(data: np.ndarray, seeds: np.ndarray, values: list[int], spacing: Sequ
         prob = np.stack([ndi.zoom(p, zoom, order=1)[:, : data.shape[1], : data.shape[2]] for p in prob])
         prob = np.pad(prob, [(0, 0), (0, 0), (0, data.shape[1] - prob.shape[2]), (0, data.shape[2] - prob.shape[3])],
                       mode="edge")
-    if current is not None and prior > 0:
-        prob = (1.0 - prior) * prob + prior * (current[None] == order[:, None, None, None])
     out = order[np.argmax(prob, axis=0)].astype(np.int32)
     known = seeds > 0
     out[known] = seeds[known]
