@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-COLUMNS = ("step", "wall_s", "lr", "total", "refined", "primitive", "adapted", "error", "competition", "iou")
+COLUMNS = ("step", "wall_s", "lr", "total", "refined", "primitive", "adapted", "error", "competition", "iou", "distill")
 
 
 class LossLog:
@@ -24,7 +24,8 @@ class LossLog:
         self.rows: list[dict[str, float]] = []
         if resume and self.path.exists():
             with self.path.open() as handle:
-                self.rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(handle)]
+                # a log written before a column was added has no field for it (k None: a row longer than its header)
+                self.rows = [{k: float(v) for k, v in r.items() if k is not None and v not in ("", None)} for r in csv.DictReader(handle)]
         else:
             with self.path.open("w", newline="") as handle:
                 csv.writer(handle).writerow(COLUMNS)
@@ -65,7 +66,7 @@ class LossLog:
 
         fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(10, 4))
         steps = [r["step"] for r in self.rows]
-        for key in ("total", "refined", "primitive", "adapted", "error", "competition"):
+        for key in ("total", "refined", "primitive", "adapted", "error", "competition", "distill"):
             values = [r.get(key, np.nan) for r in self.rows]
             if not np.all(np.isnan(values)):
                 ax_loss.plot(steps, values, label=key)

@@ -17,14 +17,21 @@ class TrainingForward(torch.nn.Module):
 
     ``forward(items)`` encodes the images once, runs the items' pending no-grad passes over the
     detached features (:func:`training.iterate.iterate_items`), then the trained head pass; it returns
-    the head's outputs and the :class:`HeadBatch` they belong to.
+    the head's outputs and the :class:`HeadBatch` they belong to. With a ``teacher`` (a frozen model), the
+    outputs also hold its refined logits on the same rows (``"teacher"``), without gradient.
     """
 
-    def __init__(self, model: torch.nn.Module, simulation: dict[str, Any], rng: np.random.Generator) -> None:
+    def __init__(
+        self, model: torch.nn.Module, simulation: dict[str, Any], rng: np.random.Generator,
+        teacher: torch.nn.Module | None = None,
+    ) -> None:
         super().__init__()
         self.model = model
         self.simulation = simulation
         self.rng = rng
+        self.teacher = teacher
+        if teacher is not None:
+            teacher.eval().requires_grad_(False)
 
     def forward(self, items: list[TrainItem]) -> tuple[dict[str, torch.Tensor], HeadBatch]:
         device = next(self.model.parameters()).device
@@ -33,4 +40,8 @@ class TrainingForward(torch.nn.Module):
         if any(item.passes > 0 for item in items):
             items = iterate_items(self.model, features, items, self.rng, self.simulation, device)
         batch = head_batch(self.model, items, device)
-        return run_head(self.model, features, batch), batch
+        outputs = run_head(self.model, features, batch)
+        if self.teacher is not None:
+            with torch.no_grad():
+                outputs["teacher"] = run_head(self.teacher, self.teacher.encode(images), batch)["refined"]
+        return outputs, batch

@@ -57,7 +57,9 @@ DEFAULTS: dict[str, Any] = {
         # extra no-grad passes of iterative training, each adding strokes on the errors
         "max_passes": 2,
     },
-    "loss": {"alpha": 0.4, "beta": 0.4, "gamma": 0.4, "competition": 1.0, "focal_gamma": 2.0},
+    # distill: weight of a BCE pulling the first-interaction rows' refined logits (no previous mask) towards the
+    # probabilities of the checkpoint the fine-tune started from (--from), frozen: what a fine-tune must keep
+    "loss": {"alpha": 0.4, "beta": 0.4, "gamma": 0.4, "competition": 1.0, "focal_gamma": 2.0, "distill": 0.0},
     "log_every": 10,
     "checkpoint_every_steps": 200,
     "checkpoint_every_s": 300.0,

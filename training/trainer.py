@@ -10,6 +10,7 @@ when the run completes), ``loss.csv`` and ``loss.png``, ``recipe.json``.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -25,7 +26,7 @@ from torch.utils.data import DataLoader
 from napari_scribbleseg.errors import InputError
 from napari_scribbleseg.model import save_checkpoint
 from training.curves import LossLog
-from training.losses import competition_loss, match_size, scribbleseg_loss
+from training.losses import competition_loss, masked_bce, match_size, scribbleseg_loss
 from training.mixture import ItemStream
 from training.forward import TrainingForward
 from training.model_io import HeadBatch, image_logits, init_model, load_model, make_model, row_iou
@@ -92,7 +93,8 @@ def lr_factor(step: int, progress: float, cfg: dict[str, Any]) -> float:
 
 
 def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """000's loss per row (crop space) plus 002's competition loss per item (image space, half size)."""
+    """000's loss per row (crop space) plus 002's competition loss per item (image space, half size), and with
+    ``loss.distill`` the first-interaction rows' BCE to the frozen starting model's probabilities (``"teacher"``)."""
     lc = cfg["loss"]
     losses = scribbleseg_loss(
         outputs, batch.target, batch.valid, lc["alpha"], lc["beta"], lc["gamma"], lc.get("focal_gamma", 2.0)
@@ -114,6 +116,14 @@ def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict
         comp = torch.stack(terms).mean()
         losses["total"] = losses["total"] + weight * comp
         losses["competition"] = comp.detach()
+    distill = float(lc.get("distill", 0.0))
+    if distill > 0 and "teacher" in outputs:
+        first = ~batch.prev.flatten(1).any(dim=1)  # rows without a previous mask: the first interaction
+        if bool(first.any()):
+            teacher = torch.sigmoid(outputs["teacher"][first].float())
+            term = masked_bce(outputs["refined"][first], teacher, batch.valid[first])
+            losses["total"] = losses["total"] + distill * term
+            losses["distill"] = term.detach()
     return losses
 
 
@@ -204,7 +214,11 @@ class Trainer:
             self.scheduler.load_state_dict(state["scheduler"])
             self.step = int(state["step"])
         self.rng = np.random.default_rng([int(cfg["seed"]), self.rank, self.step, 1])
-        self.net: torch.nn.Module = TrainingForward(self.model, cfg.get("scribbles", {}), self.rng)
+        teacher = None
+        if float(cfg["loss"].get("distill", 0.0)) > 0:
+            # the checkpoint the fine-tune started from (also on --resume), else the run's initial weights
+            teacher = load_model(init_from).to(self.device) if init_from else copy.deepcopy(self.model)
+        self.net: torch.nn.Module = TrainingForward(self.model, cfg.get("scribbles", {}), self.rng, teacher)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 

@@ -61,3 +61,30 @@ def test_competition_loss_is_low_for_the_right_assignment() -> None:
     half_wrong = right.clone()
     half_wrong[:, :, 8:] = swapped[:, :, 8:]
     assert torch.isclose(competition_loss(half_wrong, regions, valid), competition_loss(right, regions, valid))
+
+
+def test_distillation_pulls_only_first_interaction_rows_towards_the_teacher() -> None:
+    from types import SimpleNamespace
+
+    from training.recipe import DEFAULTS
+    from training.trainer import compute_losses
+
+    cfg = {"loss": {**DEFAULTS["loss"], "competition": 0.0, "distill": 1.0}}
+    torch.manual_seed(0)
+    teacher = torch.randn(3, 1, 8, 8)
+    prev = torch.zeros(3, 16, 16, dtype=torch.bool)
+    prev[2, 4:8, 4:8] = True  # row 2 continues from a previous mask: not a first interaction
+    batch = SimpleNamespace(target=(torch.rand(3, 1, 8, 8) > 0.5).float(), valid=torch.ones(3, 1, 8, 8), prev=prev)
+
+    def distill_grad(refined: torch.Tensor) -> torch.Tensor:
+        refined = refined.clone().requires_grad_(True)
+        losses = compute_losses({"refined": refined, "teacher": teacher}, batch, cfg)
+        plain = compute_losses({"refined": refined}, batch, cfg)  # no teacher: no distillation term
+        assert "distill" in losses and "distill" not in plain
+        (losses["total"] - plain["total"]).backward()
+        return refined.grad
+
+    assert torch.allclose(distill_grad(teacher), torch.zeros_like(teacher), atol=1e-7)  # already the teacher's
+    grad = distill_grad(teacher + 1.0)
+    assert torch.all(grad[:2] > 0)  # above the teacher: pushed down, on the first-interaction rows
+    assert torch.allclose(grad[2], torch.zeros_like(grad[2]), atol=1e-6)  # the row with a previous mask is left to the task loss

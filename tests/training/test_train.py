@@ -96,3 +96,18 @@ def test_a_run_that_reaches_its_time_limit_writes_the_final_checkpoint(tiny_root
     path = train(cfg, tmp_path, steps=50, max_minutes=1e-6, progress=False)
     assert path == tmp_path / "final.pt" and path.exists()
     assert load_checkpoint(path).checkpoint_info["metrics"]["steps"] < 50
+
+
+def test_a_log_written_before_a_column_was_added_resumes(tmp_path: Path) -> None:
+    from training.curves import COLUMNS, LossLog
+
+    old = COLUMNS[:-1]  # a run logged before the last column ("distill") existed
+    with (tmp_path / "loss.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(old)
+        writer.writerow(["1", "0.5", "0.0001", "0.9", "0.4", "0.3", "0.4", "0.1", "0.2", "0.8"])
+    log = LossLog(tmp_path, resume=True)
+    log.add(2, 1.0, {"total": 0.7, "iou": 0.85, "distill": 0.1}, every=1)
+    log = LossLog(tmp_path, resume=True)  # the row longer than the old header reads back, without its extra field
+    assert [r["step"] for r in log.rows] == [1.0, 2.0] and log.rows[1]["total"] == 0.7
+    assert log.recent()["train_total"] == 0.8
