@@ -154,3 +154,25 @@ def test_after_the_3d_finish_the_ranking_weighs_expected_errors_by_distance_from
     assert seg.ranking() == sorted(weighted, key=lambda z: (-weighted[z], z))
     # the next suggestion is not a neighbour of the scribbled slice, which the walker has just re-segmented
     assert abs(seg.ranking()[0] - 20) > 1
+
+
+def test_a_region_whose_intensities_hardly_favour_the_old_labels_keeps_the_proposal(monkeypatch):
+    from napari_scribbleseg.volume import arbitrate as module
+
+    bins = module.BINS
+    models = np.full((2, bins), np.log(0.5 / (bins - 3)))
+    models[:, 10] = np.log([0.28, 0.22])  # grey tissue: class 1 barely likelier (0.24 nats per voxel)
+    models[:, 20] = np.log([0.17, 0.23])  # the background around
+    models[:, 25] = np.log([0.50, 0.05])  # bright tissue: clearly class 1
+    data = np.full((1, 10, 10), 20.5 / bins)
+    current = np.full(data.shape, 2, np.int32)
+    proposed = current.copy()
+    current[0, 1:4, 1:4] = 1
+    data[0, 1:4, 1:4] = 10.5 / bins  # the old result's object on grey tissue, which the proposal drops
+    current[0, 6:9, 6:9] = 1
+    data[0, 6:9, 6:9] = 25.5 / bins  # the same on bright tissue
+    out = module.arbitrate(data, current, proposed, [1, 2], models)
+    assert np.all(out[0, 6:9, 6:9] == 1), "a region the intensities clearly favour goes back"
+    assert np.all(out[0, 1:4, 1:4] == 2), "one the intensities hardly favour keeps the proposal"
+    monkeypatch.setattr(module, "MARGIN", 0.0)  # the plain likelihood comparison
+    assert np.all(module.arbitrate(data, current, proposed, [1, 2], models)[0, 1:4, 1:4] == 1)

@@ -6,7 +6,11 @@ background, a long drifting tube) and the slice-by-slice result carries an objec
 that looks like it (the spleen's upper tip leaking through a thin fat line). Each class's intensities on
 the slices the user segmented (scribbled or accepted) decide between them: every connected 3-D region
 where the two label volumes differ takes the labels under which its voxels are likelier, under a
-histogram of each class's intensities (and the background's) on those slices.
+histogram of each class's intensities (and the background's) on those slices, by at least
+:data:`MARGIN` nats per voxel. Where the intensities hardly tell the two apart (a leak into tissue as bright
+as the organ), the walker, which follows the edges between them in 3-D, keeps its labels: without the
+margin such a region went either way on a few hundredths of a nat per voxel, and the spleen from one slice
+swung between 0.91 and 0.86 with the model that segmented that slice (docs/BENCHMARKS.md "Volumes").
 
 On the dev volumes of issue 16 (docs/BENCHMARKS.md "Volumes") this replaced a fixed vote weight of the
 slice-by-slice result (the walker overruled it only where at least 71 % sure, within 30 mm of the
@@ -24,6 +28,9 @@ from scipy import ndimage as ndi
 BINS = 32
 #: Gaussian smoothing of each histogram, in bins (a class seen on few pixels still gets a smooth model)
 SMOOTH_BINS = 1.0
+#: mean log-likelihood (nats per voxel) by which a region's intensities must favour ``current``'s labels
+#: over the proposal's for the region to be given back
+MARGIN = 0.25
 
 
 def intensity_models(data: np.ndarray, labels: np.ndarray, values: Sequence[int]) -> np.ndarray:
@@ -48,7 +55,8 @@ def arbitrate(
 ) -> np.ndarray:
     """``proposed`` with each connected region where it differs from ``current`` given back ``current``'s
     labels where those are likelier under ``models`` (:func:`intensity_models` of ``values``, the only
-    labels either holds). Voxels in ``fixed`` (bool, optional) are never arbitrated: they keep ``proposed``."""
+    labels either holds) by more than :data:`MARGIN` per voxel. Voxels in ``fixed`` (bool, optional) are
+    never arbitrated: they keep ``proposed``."""
     differ = current != proposed
     if fixed is not None:
         differ &= ~fixed
@@ -61,7 +69,8 @@ def arbitrate(
     where = regions[differ]
     likelihood = [np.bincount(where, weights=models[row[labels[differ]], bins], minlength=n + 1)
                   for labels in (current, proposed)]
-    give_back = likelihood[0] > likelihood[1]
+    sizes = np.bincount(where, minlength=n + 1)
+    give_back = likelihood[0] > likelihood[1] + MARGIN * sizes
     out = proposed.copy()
     back = differ & give_back[regions]
     out[back] = current[back]
