@@ -41,6 +41,8 @@ class TrainItem:
     passes : int
         No-grad model passes still to run before the trained pass (each adds strokes on its errors).
     name : str
+    given : bool
+        Its first strokes are an annotator's (the source's own scribbles), not the simulator's.
     """
 
     image: np.ndarray
@@ -50,6 +52,7 @@ class TrainItem:
     prev: np.ndarray | None
     passes: int
     name: str
+    given: bool = False
 
     @property
     def n_classes(self) -> int:
@@ -210,11 +213,12 @@ def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) 
             seeds, prev = made_input
             return TrainItem(view.image, class_map(view, chosen), seeds, seeds > 0, prev, 0, sample.name)
     sim = cfg.get("scribbles", {})
-    if view.scribbles is not None and rng.random() < float(cfg.get("given_scribbles", 1.0)):
-        given = given_strokes(view)
-        if given is None:
+    given = view.scribbles is not None and rng.random() < float(cfg.get("given_scribbles", 1.0))
+    if given:
+        strokes = given_strokes(view)
+        if strokes is None:
             return None
-        chosen, scribbles = given
+        chosen, scribbles = strokes
         gt = class_map(view, chosen)
     else:
         gt = class_map(view, chosen)
@@ -234,4 +238,4 @@ def prepare_item(sample: Sample, cfg: dict[str, Any], rng: np.random.Generator) 
             new = simulate_strokes(gt, prev, rng, sim)
             scribbles = np.where(new > 0, new, scribbles)
             current = new > 0
-    return TrainItem(view.image, gt, scribbles, current, prev, passes, sample.name)
+    return TrainItem(view.image, gt, scribbles, current, prev, passes, sample.name, given)

@@ -47,4 +47,5 @@ def iterate_items(
                 prev=pred,
                 passes=item.passes - 1,
                 name=item.name,
+                given=item.given,
             )

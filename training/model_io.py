@@ -29,7 +29,8 @@ class HeadBatch:
     image : (N, 3, E, E) float in [0, 1]; gt : (N, E, E) long, each item's class map (0 = not counted);
     rows : (B,) long, the item of each row; classes : (B,) long, the class k of each row;
     guidance : (B, G, S, S) in crop space; crop : the B boxes (image space E x E);
-    target, valid : (B, 1, S, S) float in crop space; prev : (B, E, E) bool, each row's previous mask.
+    target, valid : (B, 1, S, S) float in crop space; prev : (B, E, E) bool, each row's previous mask;
+    given : (B,) bool, the row's item started from an annotator's scribbles (:attr:`TrainItem.given`).
     """
 
     image: torch.Tensor
@@ -41,6 +42,7 @@ class HeadBatch:
     target: torch.Tensor
     valid: torch.Tensor
     prev: torch.Tensor
+    given: torch.Tensor | None = None
 
 
 def make_model(cfg: dict[str, Any]) -> torch.nn.Module:
@@ -169,6 +171,7 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
         target=(torch.cat(targets) > 0.5).float().to(device),
         valid=(torch.cat(valids) > 0.5).float().to(device),
         prev=torch.from_numpy(np.concatenate(prev_rows)).to(device),
+        given=torch.tensor([items[i].given for i in rows], dtype=torch.bool, device=device),
     )
 
 

@@ -94,7 +94,9 @@ def lr_factor(step: int, progress: float, cfg: dict[str, Any]) -> float:
 
 def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
     """000's loss per row (crop space) plus 002's competition loss per item (image space, half size), and with
-    ``loss.distill`` the first-interaction rows' BCE to the frozen starting model's probabilities (``"teacher"``)."""
+    ``loss.distill`` the first-interaction rows' BCE to the frozen starting model's probabilities (``"teacher"``):
+    the rows of simulated first strokes only, so an annotator's real scribbles (``given_scribbles``) are learnt
+    from, not held where the starting model had them."""
     lc = cfg["loss"]
     losses = scribbleseg_loss(
         outputs, batch.target, batch.valid, lc["alpha"], lc["beta"], lc["gamma"], lc.get("focal_gamma", 2.0)
@@ -119,6 +121,8 @@ def compute_losses(outputs: dict[str, torch.Tensor], batch: HeadBatch, cfg: dict
     distill = float(lc.get("distill", 0.0))
     if distill > 0 and "teacher" in outputs:
         first = ~batch.prev.flatten(1).any(dim=1)  # rows without a previous mask: the first interaction
+        if batch.given is not None:
+            first &= ~batch.given
         if bool(first.any()):
             teacher = torch.sigmoid(outputs["teacher"][first].float())
             term = masked_bce(outputs["refined"][first], teacher, batch.valid[first])

@@ -38,7 +38,7 @@ def test_an_item_from_given_strokes_has_them_as_its_classes_and_the_background_a
     rng = np.random.default_rng(0)
     while item is None:
         item = prepare_item(_sample(), cfg, rng)
-    assert item.scribbled_classes == [1, 2, 3] and item.prev is None
+    assert item.scribbled_classes == [1, 2, 3] and item.prev is None and item.given
     assert np.array_equal(item.current, item.scribbles > 0)
     for k in (1, 2, 3):  # each class's strokes lie on that class of gt (3: the background)
         assert np.mean(item.gt[item.scribbles == k] == k) > 0.9
@@ -49,5 +49,6 @@ def test_without_the_given_share_items_get_simulated_strokes():
     sample = _sample()
     rng = np.random.default_rng(2)
     items = [prepare_item(sample, cfg, rng) for _ in range(6)]
+    assert not any(i.given for i in items if i is not None)
     assert all(i is None or set(np.unique(i.gt)) - {0} != {1, 2, 3} or i.scribbles.max() <= 3 for i in items)
     assert any(i is not None and not np.any(i.scribbles[2:8] > 0) for i in items)  # not the given background line

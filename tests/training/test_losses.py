@@ -63,7 +63,7 @@ def test_competition_loss_is_low_for_the_right_assignment() -> None:
     assert torch.isclose(competition_loss(half_wrong, regions, valid), competition_loss(right, regions, valid))
 
 
-def test_distillation_pulls_only_first_interaction_rows_towards_the_teacher() -> None:
+def test_distillation_pulls_only_simulated_first_interaction_rows_towards_the_teacher() -> None:
     from types import SimpleNamespace
 
     from training.recipe import DEFAULTS
@@ -71,10 +71,13 @@ def test_distillation_pulls_only_first_interaction_rows_towards_the_teacher() ->
 
     cfg = {"loss": {**DEFAULTS["loss"], "competition": 0.0, "distill": 1.0}}
     torch.manual_seed(0)
-    teacher = torch.randn(3, 1, 8, 8)
-    prev = torch.zeros(3, 16, 16, dtype=torch.bool)
+    teacher = torch.randn(4, 1, 8, 8)
+    prev = torch.zeros(4, 16, 16, dtype=torch.bool)
     prev[2, 4:8, 4:8] = True  # row 2 continues from a previous mask: not a first interaction
-    batch = SimpleNamespace(target=(torch.rand(3, 1, 8, 8) > 0.5).float(), valid=torch.ones(3, 1, 8, 8), prev=prev)
+    given = torch.tensor([False, False, False, True])  # row 3: an annotator's real scribbles, learnt from
+    batch = SimpleNamespace(
+        target=(torch.rand(4, 1, 8, 8) > 0.5).float(), valid=torch.ones(4, 1, 8, 8), prev=prev, given=given
+    )
 
     def distill_grad(refined: torch.Tensor) -> torch.Tensor:
         refined = refined.clone().requires_grad_(True)
@@ -88,3 +91,4 @@ def test_distillation_pulls_only_first_interaction_rows_towards_the_teacher() ->
     grad = distill_grad(teacher + 1.0)
     assert torch.all(grad[:2] > 0)  # above the teacher: pushed down, on the first-interaction rows
     assert torch.allclose(grad[2], torch.zeros_like(grad[2]), atol=1e-6)  # the row with a previous mask is left to the task loss
+    assert torch.allclose(grad[3], torch.zeros_like(grad[3]), atol=1e-6)  # and so is the row of real scribbles
