@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from napari_scribbleseg.model import CropTransform, build_model, load_checkpoint
 from napari_scribbleseg.model.edges import grey_guide
-from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
+from napari_scribbleseg.model.guidance import COLOUR_KINDS, colour_bins, slic_superpixels
 from napari_scribbleseg.model.interaction import decide_labels, head_inputs, paste_logits
 from training.items import TrainItem
 
@@ -77,6 +77,17 @@ def widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tenso
     extra = torch.zeros((weight.shape[0], len(new) - len(old), *weight.shape[2:]), dtype=weight.dtype)
     state[key] = torch.cat([weight, extra], 1)
     return state
+
+
+def load_teacher(path: str, guidance: str) -> torch.nn.Module:
+    """The frozen model of ``path`` reading the student's ``guidance`` (loss.distill): widened to it when the
+    fine-tune adds channels (:func:`widen_guidance`, zero weights), so it computes what the checkpoint does."""
+    from napari_scribbleseg.model.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint(path)
+    if ckpt["config"].get("guidance", "binary") != guidance:
+        ckpt = {**ckpt, "config": {**ckpt["config"], "guidance": guidance}, "state_dict": widen_guidance(ckpt, guidance)}
+    return load_checkpoint(ckpt).eval()
 
 
 def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:
@@ -146,7 +157,7 @@ def head_batch(model: torch.nn.Module, items: list[TrainItem], device: torch.dev
         cls = np.asarray(ks)
         rgb = item.image.astype(np.float32) / 255
         superpixels = slic_superpixels(rgb) if cfg.guidance == "superpixel" else None
-        colour = colour_bins(rgb) if cfg.guidance in ("colour", "colour_geodesic") else None
+        colour = colour_bins(rgb, item.gt > 0) if cfg.guidance in COLOUR_KINDS else None
         guide = grey_guide(rgb) if cfg.guidance == "colour_geodesic" else None
         inputs = head_inputs(
             cfg, item.scribbles, ks, item.current, item.prev, size, superpixels=superpixels, colour=colour, guide=guide

@@ -29,7 +29,7 @@ from training.curves import LossLog
 from training.losses import competition_loss, masked_bce, match_size, scribbleseg_loss
 from training.mixture import ItemStream
 from training.forward import TrainingForward
-from training.model_io import HeadBatch, image_logits, init_model, load_model, make_model, row_iou
+from training.model_io import HeadBatch, image_logits, init_model, load_model, load_teacher, make_model, row_iou
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -221,7 +221,8 @@ class Trainer:
         teacher = None
         if float(cfg["loss"].get("distill", 0.0)) > 0:
             # the checkpoint the fine-tune started from (also on --resume), else the run's initial weights
-            teacher = load_model(init_from).to(self.device) if init_from else copy.deepcopy(self.model)
+            teacher = (load_teacher(init_from, self.model.config.guidance).to(self.device) if init_from
+                       else copy.deepcopy(self.model))
         self.net: torch.nn.Module = TrainingForward(self.model, cfg.get("scribbles", {}), self.rng, teacher)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel

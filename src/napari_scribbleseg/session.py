@@ -497,7 +497,7 @@ class Session:
 
         from napari_scribbleseg.imaging import to_rgb_float
         from napari_scribbleseg.model.edges import grey_guide
-        from napari_scribbleseg.model.guidance import colour_bins, slic_superpixels
+        from napari_scribbleseg.model.guidance import COLOUR_KINDS, colour_bins, slic_superpixels
 
         rgb = to_rgb_float(image, kind=kind, window=window, intensity=intensity)
         h, w = rgb.shape[:2]
@@ -506,7 +506,7 @@ class Session:
         small = cv2.resize(rgb, (ew, eh), interpolation=interp) if (eh, ew) != (h, w) else rgb
         features = self._encode(small)
         superpixels = slic_superpixels(rgb) if self.config.guidance == "superpixel" else None
-        colour = colour_bins(rgb) if self.config.guidance in ("colour", "colour_geodesic") else None
+        colour = colour_bins(rgb) if self.config.guidance in COLOUR_KINDS else None
         guide = grey_guide(rgb).to(self.device)  # on the device once, not per interaction
         nbytes = sum(t.numel() * t.element_size() for t in features.values()) + guide.numel() * guide.element_size()
         nbytes += sum(0 if cue is None else cue.nbytes for cue in (superpixels, colour))

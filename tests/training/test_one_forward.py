@@ -81,3 +81,46 @@ def test_the_geodesic_cue_reaches_the_network_the_same_way_in_training_and_in_th
     free = item.scribbles == 0
     expected = torch.softmax(torch.cat([torch.zeros_like(trained[:1]), trained]), 0)[1:].numpy()
     np.testing.assert_allclose(proba[:, free], expected[:, free], atol=2e-4)
+
+
+@pytest.mark.parametrize("classes", [1, 2])
+def test_the_frame_cue_reaches_the_network_the_same_way_in_training_and_in_the_session(classes):
+    """A first stroke of one class (the frame is the border) and two classes; the new channel's weights
+    non-zero, as a trained model's are."""
+    from training.model_io import init_model
+
+    model = init_model({"model": {"config": {"guidance": "colour_frame"}}}, str(DEFAULT_WEIGHTS)).eval()
+    key = next(k for k, _ in model.named_parameters() if k.endswith("hist_enc.0.weight"))
+    weight = dict(model.named_parameters())[key]
+    assert not weight[:, -1:].any()  # the frame channel starts at zero
+    with torch.no_grad():
+        weight[:, -1:] = torch.randn_like(weight[:, -1:])
+    item = _item(False, 2)
+    if classes == 1:
+        item.scribbles[item.scribbles == 2] = 0
+        item.current[:] = item.scribbles > 0
+    with torch.no_grad():
+        batch = head_batch(model, [item], torch.device("cpu"))
+        trained = image_logits(run_head(model, model.encode(batch.image), batch), batch)[:, 0]
+    session = Session(model, device="cpu", connected=False)
+    session.set_image(item.image)
+    proba = session.predict_proba(item.scribbles, None, current=item.current)
+    free = item.scribbles == 0
+    expected = torch.softmax(torch.cat([torch.zeros_like(trained[:1]), trained]), 0)[1:].numpy()
+    np.testing.assert_allclose(proba[:, free], expected[:, free], atol=2e-4)
+
+
+def test_a_teacher_for_a_widened_student_computes_what_its_checkpoint_does():
+    from training.model_io import head_batch, load_teacher
+
+    shipped = load_checkpoint(DEFAULT_WEIGHTS)
+    teacher = load_teacher(str(DEFAULT_WEIGHTS), "colour_frame")
+    assert teacher.config.guidance == "colour_frame" and not teacher.training
+    item = _item(True, 3)
+    with torch.no_grad():
+        wide = head_batch(teacher, [item], torch.device("cpu"))  # the student's guidance, one channel more
+        narrow = head_batch(shipped, [item], torch.device("cpu"))
+        assert wide.guidance.shape[1] == narrow.guidance.shape[1] + 1
+        ours = run_head(teacher, teacher.encode(wide.image), wide)["refined"]
+        theirs = run_head(shipped, shipped.encode(narrow.image), narrow)["refined"]
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)

@@ -14,46 +14,7 @@ import numpy as np
 
 from napari_scribbleseg.errors import NotReadyError
 from napari_scribbleseg.imaging import check_size, to_rgb_float, working_shape
-from napari_scribbleseg.scribbles import as_label_map
-
-#: the scribbles' bounding box is scaled by this about its centre before the frame outside it becomes
-#: implicit background (the same 1.4 as the model's zoom-in crop)
-IMPLICIT_BOX_SCALE = 1.4
-#: width of that frame, as a fraction of the image's shorter side (at least 2 px)
-IMPLICIT_FRAME_FRACTION = 0.03
-
-
-def implicit_background(scribbled: np.ndarray) -> np.ndarray:
-    """Pixels treated as background when only one class is scribbled.
-
-    The rule: a frame along the image border, ``IMPLICIT_FRAME_FRACTION`` of the shorter side wide (at least
-    2 px), minus the scribbles' bounding box scaled ``IMPLICIT_BOX_SCALE`` times about its centre, minus the
-    scribbled pixels. Where the scaled box covers the whole frame the frame's unscribbled pixels are used,
-    so a one-class task always gets some background unless every border pixel is scribbled.
-
-    Parameters
-    ----------
-    scribbled : (H, W) bool
-        Where any stroke is.
-
-    Returns
-    -------
-    (H, W) bool
-    """
-    h, w = scribbled.shape
-    width = max(2, int(round(IMPLICIT_FRAME_FRACTION * min(h, w))))
-    frame = np.ones((h, w), bool)
-    frame[width : h - width, width : w - width] = False
-    rows, cols = np.nonzero(scribbled)
-    box = np.zeros((h, w), bool)
-    if rows.size:
-        cy, cx = (rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2
-        hy = (rows.max() - rows.min() + 1) * IMPLICIT_BOX_SCALE / 2
-        hx = (cols.max() - cols.min() + 1) * IMPLICIT_BOX_SCALE / 2
-        box[max(0, int(cy - hy)) : int(np.ceil(cy + hy)) + 1, max(0, int(cx - hx)) : int(np.ceil(cx + hx)) + 1] = True
-    outside = frame & ~box & ~scribbled
-    return outside if outside.any() else frame & ~scribbled
-
+from napari_scribbleseg.scribbles import as_label_map, implicit_background
 
 def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W, C) float image resized to ``shape`` with area averaging (anti-aliased)."""

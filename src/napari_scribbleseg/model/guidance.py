@@ -16,6 +16,11 @@ One implementation for training and inference. The kinds, chosen by ``ModelConfi
   and of every other class's strokes over the image's grey gradients in the class's zoom box
   (:func:`geodesic_crops`; issue 15's other image-specific cue, GrowCut's geodesic competition as an
   input the network learns to weigh).
+- ``"colour_frame"``: the colour channel and one more, each class's colour likelihood against the colours of
+  the implicit background frame (:func:`napari_scribbleseg.scribbles.implicit_background`, the image border
+  outside the strokes' enlarged box: the background OpenCV GrabCut starts from) instead of the other classes'
+  strokes; on a first stroke with one class it is the only negative evidence there is. The network learns
+  when the border is background.
 
 Every kind keeps the current stroke apart from the history (004): ``pos``/``neg`` hold the strokes of
 earlier interactions, ``pos_cur``/``neg_cur`` those added by this interaction.
@@ -38,7 +43,9 @@ if TYPE_CHECKING:
 
     from napari_scribbleseg.model.crop import CropTransform
 
-GUIDANCE_KINDS = ("binary", "superpixel", "extreme", "colour", "colour_geodesic")
+GUIDANCE_KINDS = ("binary", "superpixel", "extreme", "colour", "colour_geodesic", "colour_frame")
+#: the kinds that read the image's colour bins (:func:`colour_bins`, once per image)
+COLOUR_KINDS = ("colour", "colour_geodesic", "colour_frame")
 SUPERPIXEL_CHANNELS = ("sp_pos", "sp_neg", "sp_box")
 SUPERPIXEL_CLIP = 255.0  # pixels; 003 clips centroid distances at 255
 EXTREME_DIAMETER = 6
@@ -64,6 +71,8 @@ def guidance_layout(kind: str) -> tuple[str, ...]:
         return (*base, "colour")
     if kind == "colour_geodesic":
         return (*base, "colour", "geo_pos", "geo_neg")
+    if kind == "colour_frame":
+        return (*base, "colour", "colour_frame")
     raise ValueError(f"unknown guidance {kind!r}; choose one of {GUIDANCE_KINDS}")
 
 
@@ -165,10 +174,13 @@ def guidance_crops(
         sp_crop = crop.to_crop(torch.from_numpy(sp).to(device), out_size)
         for i, name in enumerate(SUPERPIXEL_CHANNELS):
             channels[name] = sp_crop[:, i : i + 1]
-    elif kind in ("colour", "colour_geodesic"):
+    elif kind in COLOUR_KINDS:
         if colour is None:
             raise ValueError(f"guidance {kind!r} needs the image's colour bins (colour_bins)")
         channels["colour"] = torch.from_numpy(colour_crops(colour, colour_ratios(colour, labels, classes), crop, out_size)).to(device)
+        if kind == "colour_frame":
+            frame = colour_ratios(colour, labels, classes, rival=frame_histogram(colour, labels))
+            channels["colour_frame"] = torch.from_numpy(colour_crops(colour, frame, crop, out_size)).to(device)
         if kind == "colour_geodesic":
             if guide is None:
                 raise ValueError("guidance 'colour_geodesic' needs the image's grey guide (edges.grey_guide)")
@@ -207,34 +219,52 @@ def guidance_maps(
 @dataclass(frozen=True)
 class ColourBins:
     """An image's pixels binned by colour, once per image: ``index`` (H, W) int bin of each pixel on a
-    ``grid`` of bins (RGB 8 x 8 x 8; a grey image 64 x 1 x 1) and the image's own ``histogram``."""
+    ``grid`` of bins (RGB 8 x 8 x 8; a grey image 64 x 1 x 1) and the image's own ``histogram``; ``extent``
+    (r0, c0, r1, c1) where the image's own pixels are (a training view padded at the bottom and right), None
+    for all of them."""
 
     index: np.ndarray
     grid: tuple[int, int, int]
     histogram: np.ndarray
+    extent: tuple[int, int, int, int] | None = None
 
     @property
     def nbytes(self) -> int:
         return int(self.index.nbytes + self.histogram.nbytes)
 
 
-def colour_bins(rgb: np.ndarray) -> ColourBins:
-    """Bin an (H, W, 3) float image in [0, 1] by colour (:class:`ColourBins`); grey images by intensity."""
+def colour_bins(rgb: np.ndarray, valid: np.ndarray | None = None) -> ColourBins:
+    """Bin an (H, W, 3) float image in [0, 1] by colour (:class:`ColourBins`); grey images by intensity.
+
+    ``valid`` (H, W) bool: the image's own pixels (training's padded views); the histogram and the extent
+    are theirs. None: every pixel.
+    """
     rgb = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0)
     grey = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
     grid = (64, 1, 1) if grey else (8, 8, 8)
     q = [np.minimum((rgb[..., c] * n).astype(np.int32), n - 1) for c, n in enumerate(grid)]
     index = ((q[0] * grid[1] + q[1]) * grid[2] + q[2]).astype(np.int32)
-    histogram = np.bincount(index.ravel(), minlength=int(np.prod(grid))).astype(np.float64)
-    return ColourBins(index, grid, histogram)
+    extent = None
+    if valid is not None and np.any(valid) and not np.all(valid):
+        valid = np.asarray(valid, bool)
+        rows, cols = np.flatnonzero(valid.any(1)), np.flatnonzero(valid.any(0))
+        extent = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+        counted = index[valid]
+    else:
+        counted = index.ravel()
+    histogram = np.bincount(counted, minlength=int(np.prod(grid))).astype(np.float64)
+    return ColourBins(index, grid, histogram, extent)
 
 
-def colour_ratios(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
+def colour_ratios(
+    bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0, rival: np.ndarray | None = None
+) -> np.ndarray:
     """(K, n_bins) float32 P(class k | colour bin) in [0, 1] from stroke histograms on one image.
 
     Class k's strokes give its colour density; the strokes of every other class give the rival density
-    (the whole image's while no other class has strokes). Both are smoothed over neighbouring bins
-    (Gaussian, ``smoothing`` bins) and compared per bin: density_k / (density_k + density_rival).
+    (the whole image's while no other class has strokes), or ``rival`` (n_bins,) counts for every class
+    (:func:`frame_histogram`). Both are smoothed over neighbouring bins (Gaussian, ``smoothing`` bins) and
+    compared per bin: density_k / (density_k + density_rival).
     """
     from scipy.ndimage import gaussian_filter
 
@@ -252,10 +282,29 @@ def colour_ratios(bins: ColourBins, labels: np.ndarray, classes: list[int], smoo
     for i, k in enumerate(classes):
         mine = stroke_labels == k
         own = np.bincount(stroke_bins[mine], minlength=n).astype(np.float64)
-        rival = np.bincount(stroke_bins[~mine], minlength=n).astype(np.float64) if not mine.all() else bins.histogram
-        p, q = density(own), density(rival)
+        if rival is not None:
+            theirs = rival
+        elif mine.all():
+            theirs = bins.histogram
+        else:
+            theirs = np.bincount(stroke_bins[~mine], minlength=n).astype(np.float64)
+        p, q = density(own), density(theirs)
         out[i] = (p + 1e-6) / (p + q + 2e-6)
     return out
+
+
+def frame_histogram(bins: ColourBins, labels: np.ndarray) -> np.ndarray:
+    """(n_bins,) float64 colour counts of the implicit background frame of ``labels``' strokes
+    (:func:`napari_scribbleseg.scribbles.implicit_background`) on the image's own pixels (``bins.extent``);
+    the whole image's where the frame is empty."""
+    from napari_scribbleseg.scribbles import implicit_background
+
+    labels = np.asarray(labels)
+    r0, c0, r1, c1 = bins.extent or (0, 0, *labels.shape)
+    frame = implicit_background(labels[r0:r1, c0:c1] > 0)
+    if not frame.any():
+        return bins.histogram
+    return np.bincount(bins.index[r0:r1, c0:c1][frame], minlength=int(np.prod(bins.grid))).astype(np.float64)
 
 
 def colour_likelihood(bins: ColourBins, labels: np.ndarray, classes: list[int], smoothing: float = 1.0) -> np.ndarray:
