@@ -82,12 +82,7 @@ def widen_guidance(ckpt: dict[str, Any], guidance: str) -> dict[str, torch.Tenso
 def load_teacher(path: str, guidance: str) -> torch.nn.Module:
     """The frozen model of ``path`` reading the student's ``guidance`` (loss.distill): widened to it when the
     fine-tune adds channels (:func:`widen_guidance`, zero weights), so it computes what the checkpoint does."""
-    from napari_scribbleseg.model.checkpoint import read_checkpoint
-
-    ckpt = read_checkpoint(path)
-    if ckpt["config"].get("guidance", "binary") != guidance:
-        ckpt = {**ckpt, "config": {**ckpt["config"], "guidance": guidance}, "state_dict": widen_guidance(ckpt, guidance)}
-    return load_checkpoint(ckpt).eval()
+    return init_model({"model": {"config": {"guidance": guidance}}}, path).eval()
 
 
 def init_model(cfg: dict[str, Any], path: str) -> torch.nn.Module:

@@ -16,6 +16,7 @@ from napari_scribbleseg.errors import NotReadyError
 from napari_scribbleseg.imaging import check_size, to_rgb_float, working_shape
 from napari_scribbleseg.scribbles import as_label_map, implicit_background
 
+
 def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W, C) float image resized to ``shape`` with area averaging (anti-aliased)."""
     if image.shape[:2] == tuple(shape):

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from napari_scribbleseg.scribbles import implicit_background
+
 if TYPE_CHECKING:
     import torch
 
@@ -245,8 +247,8 @@ def colour_bins(rgb: np.ndarray, valid: np.ndarray | None = None) -> ColourBins:
     q = [np.minimum((rgb[..., c] * n).astype(np.int32), n - 1) for c, n in enumerate(grid)]
     index = ((q[0] * grid[1] + q[1]) * grid[2] + q[2]).astype(np.int32)
     extent = None
-    if valid is not None and np.any(valid) and not np.all(valid):
-        valid = np.asarray(valid, bool)
+    valid = None if valid is None else np.asarray(valid, bool)
+    if valid is not None and valid.any() and not valid.all():
         rows, cols = np.flatnonzero(valid.any(1)), np.flatnonzero(valid.any(0))
         extent = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
         counted = index[valid]
@@ -297,8 +299,6 @@ def frame_histogram(bins: ColourBins, labels: np.ndarray) -> np.ndarray:
     """(n_bins,) float64 colour counts of the implicit background frame of ``labels``' strokes
     (:func:`napari_scribbleseg.scribbles.implicit_background`) on the image's own pixels (``bins.extent``);
     the whole image's where the frame is empty."""
-    from napari_scribbleseg.scribbles import implicit_background
-
     labels = np.asarray(labels)
     r0, c0, r1, c1 = bins.extent or (0, 0, *labels.shape)
     frame = implicit_background(labels[r0:r1, c0:c1] > 0)
