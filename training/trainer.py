@@ -223,7 +223,8 @@ class Trainer:
             # the checkpoint the fine-tune started from (also on --resume), else the run's initial weights
             teacher = (load_teacher(init_from, self.model.config.guidance).to(self.device) if init_from
                        else copy.deepcopy(self.model))
-        self.net: torch.nn.Module = TrainingForward(self.model, cfg.get("scribbles", {}), self.rng, teacher)
+        self.net: torch.nn.Module = TrainingForward(self.model, cfg.get("scribbles", {}), self.rng, teacher,
+                                                   self.frozen_stages)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 

@@ -61,6 +61,20 @@ def test_encoder_strides():
     assert f["low"].shape == (2, model.config.low_channels, 16, 24)
 
 
+@pytest.mark.parametrize("stages", [0, 1, 2, 4, 5])
+def test_a_trunk_prefix_run_apart_gives_the_same_features(stages):
+    torch.manual_seed(0)
+    model = build_model("scribbleseg_tiny").eval()
+    image = torch.rand(2, 3, 64, 96)
+    with torch.inference_mode():
+        whole = model.encode(image)
+        prefix = model.encoder.trunk_prefix(image, stages)
+        assert (prefix[1] is None) == (stages <= 1)  # the stride-4 map comes from stage 1
+        parts = model.encode(image, prefix)
+    for name in ("high", "low", "image"):
+        torch.testing.assert_close(parts[name], whole[name], atol=0, rtol=0)
+
+
 @pytest.mark.parametrize(
     "variant, blocks",  # the reference's MBConv blocks up to stride 16
     [("lite0", 11), ("lite1", 15), ("lite2", 15)],

@@ -124,3 +124,29 @@ def test_a_teacher_for_a_widened_student_computes_what_its_checkpoint_does():
         ours = run_head(teacher, teacher.encode(wide.image), wide)["refined"]
         theirs = run_head(shipped, shipped.encode(narrow.image), narrow)["refined"]
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+
+
+def test_the_teacher_shares_the_frozen_trunk_prefix_only_when_its_weights_are_the_students():
+    import copy
+
+    from training.forward import TrainingForward
+    from training.trainer import freeze_encoder_stages
+
+    student = load_checkpoint(DEFAULT_WEIGHTS).train()
+    freeze_encoder_stages(student, 4)
+    teacher = copy.deepcopy(student)
+    with torch.no_grad():
+        next(teacher.head.fuse.parameters()).mul_(1.5)  # a different head: the teacher's logits are its own
+    items = [_item(True, 3), _item(False, 2)]
+    shared = TrainingForward(student, {}, np.random.default_rng(0), teacher, frozen_stages=4)
+    assert shared.shared_stages == 4
+    outputs, batch = shared(items)
+    with torch.no_grad():
+        alone = run_head(teacher, teacher.encode(batch.image), batch)["refined"]
+    torch.testing.assert_close(outputs["teacher"], alone, atol=1e-5, rtol=0)
+
+    other = copy.deepcopy(teacher)
+    with torch.no_grad():
+        next(other.encoder.stages[2].parameters()).add_(0.01)  # a frozen stage that differs: nothing is shared
+    assert TrainingForward(student, {}, np.random.default_rng(0), other, frozen_stages=4).shared_stages == 0
+    assert TrainingForward(student, {}, np.random.default_rng(0), teacher, frozen_stages=0).shared_stages == 0

@@ -137,12 +137,28 @@ class ImageEncoder(nn.Module):
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Return ``{"high": (N, feat_channels, H/16, W/16), "low": (N, low_channels, H/4, W/4)}``."""
+        return self.finish(self.trunk_prefix(image, 0))
+
+    def trunk_prefix(self, image: torch.Tensor, stages: int) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+        """The stem and the first ``stages`` trunk stages on ``image``: (their output, the stride-4 map when it
+        is among them, else None, ``stages``), to hand to :meth:`finish` (of this encoder or of one whose stem
+        and first stages hold the same weights: training shares a frozen prefix with its distillation teacher)."""
         x = self.stem((image - self.mean) / self.std)
-        low = x
-        for i, stage in enumerate(self.stages):
+        low = None
+        for i, stage in enumerate(list(self.stages)[:stages]):
             x = stage(x)
             if i == LOW_STAGE:
                 low = x
+        return x, low, stages
+
+    def finish(self, prefix: tuple[torch.Tensor, torch.Tensor | None, int]) -> dict[str, torch.Tensor]:
+        """The remaining stages and both necks after :meth:`trunk_prefix`."""
+        x, low, start = prefix
+        for i, stage in enumerate(self.stages):
+            if i >= start:
+                x = stage(x)
+                if i == LOW_STAGE:
+                    low = x
         return {"high": self.high_neck(x), "low": self.low_neck(low)}
 
     def trunk_state_names(self) -> list[str]:

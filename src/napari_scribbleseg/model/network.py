@@ -119,12 +119,13 @@ class ScribbleSegNet(nn.Module):
     def guidance_layout(self) -> tuple[str, ...]:
         return guidance_layout(self.config.guidance)
 
-    def encode(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def encode(self, image: torch.Tensor, prefix: tuple | None = None) -> dict[str, torch.Tensor]:
         """Image features to cache: ``high`` (N, Cf, h/16, w/16), ``low`` (N, Cl, h/4, w/4), ``image`` (N, 3, h, w).
 
-        ``image`` is (N, 3, h, w) RGB float in [0, 1], h and w multiples of 16.
+        ``image`` is (N, 3, h, w) RGB float in [0, 1], h and w multiples of 16. ``prefix``: the trunk's first
+        stages already run on ``image`` (:meth:`ImageEncoder.trunk_prefix`), so only the rest runs.
         """
-        features = self.encoder(image)
+        features = self.encoder(image) if prefix is None else self.encoder.finish(prefix)
         features["image"] = image
         return features
 

@@ -12,6 +12,8 @@ import networkx as nx
 import numpy as np
 from scipy import ndimage
 
+from napari_scribbleseg.simulate.medial import medial_axis
+
 EIGHT = np.ones((3, 3), bool)
 
 
@@ -133,7 +135,7 @@ def _farthest(tree: nx.Graph, source: int) -> tuple[int, float, list[int]]:
 def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray | None:
     """The longest path along the medial axis of ``mask`` (000 Alg. 1 lines 2-17).
 
-    Medial axis (skimage, tie-break seed fixed) -> radius-sqrt(2) neighbour graph -> cycles removed per
+    Medial axis (:func:`~napari_scribbleseg.simulate.medial.medial_axis`, tie-break seed fixed) -> radius-sqrt(2) neighbour graph -> cycles removed per
     connected component by keeping its minimum spanning tree (Kruskal: the longer, diagonal edge of each
     pixel triangle goes first, as the DAVIS robot removes the heaviest edge of each cycle) -> tree
     diameter by two Dijkstra sweeps -> the longest over the components. Masks whose box exceeds
@@ -143,8 +145,6 @@ def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray |
     -------
     (N, 2) float64 (row, col) path in ``mask``'s frame, N >= 2, or None when the skeleton has < 2 pixels.
     """
-    from skimage.morphology import medial_axis
-
     if not mask.any():
         return None
     box = bounding_box(mask)
