@@ -135,11 +135,12 @@ def _farthest(tree: nx.Graph, source: int) -> tuple[int, float, list[int]]:
 def longest_skeleton_path(mask: np.ndarray, max_side: int = 256) -> np.ndarray | None:
     """The longest path along the medial axis of ``mask`` (000 Alg. 1 lines 2-17).
 
-    Medial axis (:func:`~napari_scribbleseg.simulate.medial.medial_axis`, tie-break seed fixed) -> radius-sqrt(2) neighbour graph -> cycles removed per
-    connected component by keeping its minimum spanning tree (Kruskal: the longer, diagonal edge of each
-    pixel triangle goes first, as the DAVIS robot removes the heaviest edge of each cycle) -> tree
-    diameter by two Dijkstra sweeps -> the longest over the components. Masks whose box exceeds
-    ``max_side`` are skeletonised on an integer-factor max-pooled copy so the graph stays small.
+    Medial axis (:func:`~napari_scribbleseg.simulate.medial.medial_axis`, scikit-image's, tie-break seed fixed)
+    -> radius-sqrt(2) neighbour graph -> cycles removed per connected component by keeping its minimum
+    spanning tree (Kruskal: the longer, diagonal edge of each pixel triangle goes first, as the DAVIS robot
+    removes the heaviest edge of each cycle) -> tree diameter by two Dijkstra sweeps -> the longest over the
+    components. Masks whose box exceeds ``max_side`` are skeletonised on an integer-factor max-pooled copy
+    so the graph stays small.
 
     Returns
     -------
